@@ -1,0 +1,1 @@
+"""MiniVess data: layouts, the synthetic generator, validation, the manifest and splits."""

@@ -1,0 +1,165 @@
+"""The two MiniVess folder layouts, and the project's canonical raw layout.
+
+- EBRAINS: ``raw/mvXX.nii.gz``, ``seg/mvXX_y.nii.gz``, ``json/mvXX.json``.
+- nnU-Net / MONAI (also the project's canonical layout under ``data/01_raw/<source>/``):
+  ``imagesTr/mvXX.nii.gz``, ``labelsTr/mvXX.nii.gz``, ``metadata/mvXX.json``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+CANONICAL_DIRS = {"image": "imagesTr", "label": "labelsTr", "metadata": "metadata"}
+EBRAINS_DIRS = {"image": "raw", "label": "seg", "metadata": "json"}
+_ID_PATTERN = re.compile(r"^(mv\d+)(?:_y)?(?:_0000)?\.(nii\.gz|nii|json)$", re.IGNORECASE)
+
+
+class LayoutError(ValueError):
+    """A folder that holds neither MiniVess layout, or pairs that do not match up."""
+
+
+@dataclass(frozen=True)
+class VolumeFiles:
+    """The files of one volume; ``metadata`` is ``None`` when the layout has none for it."""
+
+    volume_id: str
+    image: Path
+    label: Path
+    metadata: Path | None
+
+
+def normalise_id(filename: str) -> str | None:
+    """``mv1.nii.gz``, ``MV01_y.nii.gz``, ``mv01_0000.nii.gz`` -> ``mv01``; ``None`` if no match."""
+    match = _ID_PATTERN.match(filename)
+    if match is None:
+        return None
+    return f"mv{int(match.group(1)[2:]):02d}"
+
+
+def detect_layout(root: Path) -> dict[str, str]:
+    """Returns the sub-folder names of the layout found in ``root``.
+
+    Raises:
+        LayoutError: neither layout, naming what was looked for.
+    """
+    for dirs in (CANONICAL_DIRS, EBRAINS_DIRS):
+        if (root / dirs["image"]).is_dir() and (root / dirs["label"]).is_dir():
+            return dirs
+    raise LayoutError(
+        f"{root}: no MiniVess layout found: expected sub-folders imagesTr/ + labelsTr/ "
+        "(nnU-Net/MONAI) or raw/ + seg/ (EBRAINS)"
+    )
+
+
+def _index(folder: Path, suffixes: tuple[str, ...]) -> tuple[dict[str, Path], list[str]]:
+    found: dict[str, Path] = {}
+    problems = []
+    if not folder.is_dir():
+        return found, problems
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or not path.name.endswith(suffixes):
+            continue
+        volume_id = normalise_id(path.name)
+        if volume_id is None:
+            problems.append(f"{path}: name does not follow mvXX")
+        elif volume_id in found:
+            problems.append(f"{path}: duplicate id {volume_id} (also {found[volume_id].name})")
+        else:
+            found[volume_id] = path
+    return found, problems
+
+
+def discover_volumes(root: str | os.PathLike) -> list[VolumeFiles]:
+    """Lists the image/label/metadata files of every volume in a MiniVess folder.
+
+    Args:
+        root: a folder in either layout.
+
+    Returns:
+        One entry per id, sorted by id.
+
+    Raises:
+        LayoutError: no layout, no volumes, unmatched images or labels, bad names or
+            duplicate ids; every problem is listed in one message.
+    """
+    root = Path(root)
+    dirs = detect_layout(root)
+    images, problems = _index(root / dirs["image"], (".nii.gz", ".nii"))
+    labels, label_problems = _index(root / dirs["label"], (".nii.gz", ".nii"))
+    metadata, metadata_problems = _index(root / dirs["metadata"], (".json",))
+    problems += label_problems + metadata_problems
+    problems += [f"{images[i]}: no label file for {i}" for i in sorted(set(images) - set(labels))]
+    problems += [f"{labels[i]}: no image file for {i}" for i in sorted(set(labels) - set(images))]
+    if not images and not problems:
+        problems.append(f"{root / dirs['image']}: no .nii/.nii.gz volumes")
+    if problems:
+        raise LayoutError(f"{root}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
+    return [VolumeFiles(i, images[i], labels[i], metadata.get(i)) for i in sorted(images)]
+
+
+def _place(source: Path, target: Path) -> None:
+    """Hard-links when possible (no extra disk), else copies; gzips a plain ``.nii`` (same
+    NIfTI bytes inside) so that the canonical layout is ``.nii.gz`` only. Atomic at the target."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    if source.name.endswith(".nii") and target.name.endswith(".nii.gz"):
+        with source.open("rb") as raw, gzip.open(partial, "wb", compresslevel=1) as packed:
+            shutil.copyfileobj(raw, packed)
+    else:
+        try:
+            os.link(source, partial)
+        except OSError:
+            shutil.copyfile(source, partial)
+    os.replace(partial, target)
+
+
+def _prune(root: Path, keep: set[str]) -> None:
+    """Removes volumes of an earlier import that the source no longer has."""
+    for folder in CANONICAL_DIRS.values():
+        for path in (root / folder).glob("mv*"):
+            if normalise_id(path.name) not in keep:
+                path.unlink()
+
+
+def canonical_paths(root: Path, volume_id: str) -> VolumeFiles:
+    """Where a volume lives in the canonical layout under ``root``."""
+    return VolumeFiles(
+        volume_id,
+        root / CANONICAL_DIRS["image"] / f"{volume_id}.nii.gz",
+        root / CANONICAL_DIRS["label"] / f"{volume_id}.nii.gz",
+        root / CANONICAL_DIRS["metadata"] / f"{volume_id}.json",
+    )
+
+
+def import_volumes(volumes: list[VolumeFiles], target_root: str | os.PathLike) -> list[VolumeFiles]:
+    """Places volumes in the canonical layout under ``target_root``, never re-encoding voxels.
+
+    A target that already exists and is not older than its source is kept; volumes of an
+    earlier import that are not in ``volumes`` are removed.
+
+    Returns:
+        The canonical files, in the order given (``metadata`` ``None`` where there was none).
+    """
+    target_root = Path(target_root)
+    _prune(target_root, {volume.volume_id for volume in volumes})
+    placed = []
+    for volume in volumes:
+        target = canonical_paths(target_root, volume.volume_id)
+        pairs = [(volume.image, target.image), (volume.label, target.label)]
+        if volume.metadata is not None:
+            pairs.append((volume.metadata, target.metadata))
+        for source, destination in pairs:
+            if destination.exists() and (
+                destination.samefile(source) or destination.stat().st_mtime >= source.stat().st_mtime
+            ):
+                continue
+            _place(source, destination)
+        placed.append(VolumeFiles(volume.volume_id, target.image, target.label,
+                                  target.metadata if volume.metadata is not None else None))
+    return placed

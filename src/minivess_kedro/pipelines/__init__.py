@@ -1,0 +1,1 @@
+"""Kedro pipelines: thin nodes (``nodes.py``) and their wiring (``pipeline.py``)."""
