@@ -74,18 +74,19 @@ def _index(folder: Path, suffixes: tuple[str, ...]) -> tuple[dict[str, Path], li
     return found, problems
 
 
-def discover_volumes(root: str | os.PathLike) -> list[VolumeFiles]:
-    """Lists the image/label/metadata files of every volume in a MiniVess folder.
+def scan_volumes(root: str | os.PathLike) -> tuple[list[VolumeFiles], list[str]]:
+    """Lists the complete volumes of a MiniVess folder and the problems of the other files.
 
     Args:
         root: a folder in either layout.
 
     Returns:
-        One entry per id, sorted by id.
+        ``(volumes, problems)``: one entry per id that has an image and a label, sorted by id
+        (of duplicate ids, the first file name in sort order); one line per file problem
+        (bad names, duplicate ids, unmatched images or labels).
 
     Raises:
-        LayoutError: no layout, no volumes, unmatched images or labels, bad names or
-            duplicate ids; every problem is listed in one message.
+        LayoutError: ``root`` holds neither layout.
     """
     root = Path(root)
     dirs = detect_layout(root)
@@ -97,9 +98,20 @@ def discover_volumes(root: str | os.PathLike) -> list[VolumeFiles]:
     problems += [f"{labels[i]}: no image file for {i}" for i in sorted(set(labels) - set(images))]
     if not images and not problems:
         problems.append(f"{root / dirs['image']}: no .nii/.nii.gz volumes")
+    paired = sorted(set(images) & set(labels))
+    return [VolumeFiles(i, images[i], labels[i], metadata.get(i)) for i in paired], problems
+
+
+def discover_volumes(root: str | os.PathLike) -> list[VolumeFiles]:
+    """Like :func:`scan_volumes`, but any problem is an error.
+
+    Raises:
+        LayoutError: no layout, or every file problem listed in one message.
+    """
+    volumes, problems = scan_volumes(root)
     if problems:
         raise LayoutError(f"{root}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
-    return [VolumeFiles(i, images[i], labels[i], metadata.get(i)) for i in sorted(images)]
+    return volumes
 
 
 def _place(source: Path, target: Path) -> None:
@@ -160,6 +172,9 @@ def import_volumes(volumes: list[VolumeFiles], target_root: str | os.PathLike) -
             ):
                 continue
             _place(source, destination)
-        placed.append(VolumeFiles(volume.volume_id, target.image, target.label,
-                                  target.metadata if volume.metadata is not None else None))
+        placed.append(
+            VolumeFiles(
+                volume.volume_id, target.image, target.label, target.metadata if volume.metadata is not None else None
+            )
+        )
     return placed

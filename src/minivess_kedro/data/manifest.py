@@ -10,10 +10,24 @@ import pandas as pd
 from minivess_kedro.data.validation import VolumeSummary
 
 MANIFEST_COLUMNS = [
-    "volume_id", "image_path", "label_path", "metadata_path",
-    "size_h", "size_w", "size_d", "spacing_h_um", "spacing_w_um", "spacing_d_um",
-    "image_dtype", "label_dtype", "foreground_fraction",
-    "intensity_p01", "intensity_p50", "intensity_p99", "image_sha256", "label_sha256",
+    "volume_id",
+    "image_path",
+    "label_path",
+    "metadata_path",
+    "size_h",
+    "size_w",
+    "size_d",
+    "spacing_h_um",
+    "spacing_w_um",
+    "spacing_d_um",
+    "image_dtype",
+    "label_dtype",
+    "foreground_fraction",
+    "intensity_p01",
+    "intensity_p50",
+    "intensity_p99",
+    "image_sha256",
+    "label_sha256",
 ]
 
 
@@ -30,23 +44,28 @@ def build_manifest(summaries: Sequence[VolumeSummary], files: Mapping[str, Mappi
     rows = []
     for summary in sorted(summaries, key=lambda s: s.volume_id):
         record = files[summary.volume_id]
-        rows.append({
-            "volume_id": summary.volume_id,
-            "image_path": record["image"],
-            "label_path": record["label"],
-            "metadata_path": record.get("metadata") or "",
-            "size_h": summary.shape[0], "size_w": summary.shape[1], "size_d": summary.shape[2],
-            "spacing_h_um": summary.spacing[0], "spacing_w_um": summary.spacing[1],
-            "spacing_d_um": summary.spacing[2],
-            "image_dtype": summary.image_dtype,
-            "label_dtype": summary.label_dtype,
-            "foreground_fraction": summary.foreground_fraction,
-            "intensity_p01": summary.intensity_percentiles[0],
-            "intensity_p50": summary.intensity_percentiles[1],
-            "intensity_p99": summary.intensity_percentiles[2],
-            "image_sha256": record["image_sha256"],
-            "label_sha256": record["label_sha256"],
-        })
+        rows.append(
+            {
+                "volume_id": summary.volume_id,
+                "image_path": record["image"],
+                "label_path": record["label"],
+                "metadata_path": record.get("metadata") or "",
+                "size_h": summary.shape[0],
+                "size_w": summary.shape[1],
+                "size_d": summary.shape[2],
+                "spacing_h_um": summary.spacing[0],
+                "spacing_w_um": summary.spacing[1],
+                "spacing_d_um": summary.spacing[2],
+                "image_dtype": summary.image_dtype,
+                "label_dtype": summary.label_dtype,
+                "foreground_fraction": summary.foreground_fraction,
+                "intensity_p01": summary.intensity_percentiles[0],
+                "intensity_p50": summary.intensity_percentiles[1],
+                "intensity_p99": summary.intensity_percentiles[2],
+                "image_sha256": record["image_sha256"],
+                "label_sha256": record["label_sha256"],
+            }
+        )
     return pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
 
 
@@ -56,7 +75,5 @@ def dataset_fingerprint(manifest: pd.DataFrame) -> str:
     Paths and timestamps are left out, so the same data in another folder has the same
     fingerprint (it tags MLflow runs and decides whether a sweep cell is already done).
     """
-    lines = sorted(
-        f"{row.volume_id} {row.image_sha256} {row.label_sha256}" for row in manifest.itertuples()
-    )
+    lines = sorted(f"{row.volume_id} {row.image_sha256} {row.label_sha256}" for row in manifest.itertuples())
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()

@@ -44,7 +44,9 @@ def rasterize_vessels(
             box = _segment_box(start, end, max(r0, r1), spacing_arr, shape)
             if box is None:
                 continue
-            grids = np.meshgrid(*(np.arange(s.start, s.stop) * d for s, d in zip(box, spacing_arr, strict=True)), indexing="ij")
+            grids = np.meshgrid(
+                *(np.arange(s.start, s.stop) * d for s, d in zip(box, spacing_arr, strict=True)), indexing="ij"
+            )
             coords = np.stack(grids, axis=-1)
             direction = end - start
             length2 = max(float(direction @ direction), 1e-12)

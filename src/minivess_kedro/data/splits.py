@@ -55,9 +55,7 @@ def make_splits(ids: Iterable[str], num_folds: int = 3, seed: int = 42, test_siz
         raise SplitError(f"num_folds must be at least 2, got {num_folds}")
     num_test = _test_count(test_size, len(ordered))
     if len(ordered) - num_test < num_folds:
-        raise SplitError(
-            f"{len(ordered)} volumes minus {num_test} held out cannot fill {num_folds} folds"
-        )
+        raise SplitError(f"{len(ordered)} volumes minus {num_test} held out cannot fill {num_folds} folds")
     order = list(range(len(ordered)))
     random.Random(seed).shuffle(order)
     test = sorted(ordered[i] for i in order[:num_test])
@@ -105,7 +103,11 @@ def validate_splits(splits: dict, ids: Sequence[str], source: str = "splits") ->
         for name, group in (("train", train), ("val", val)):
             problems += [f"{where}: {name} id {i!r} is not in the dataset" for i in sorted(set(group) - known)]
             problems += [f"{where}: {name} lists {i!r} twice" for i in sorted({i for i in group if group.count(i) > 1})]
-        for first, second, a, b in (("train", "val", train, val), ("train", "test", train, test), ("val", "test", val, test)):
+        for first, second, a, b in (
+            ("train", "val", train, val),
+            ("train", "test", train, test),
+            ("val", "test", val, test),
+        ):
             problems += [f"{where}: {i!r} is in both {first} and {second}" for i in sorted(set(a) & set(b))]
         unused = known - set(test) - set(train) - set(val)
         problems += [f"{where}: {i!r} is in neither train, val nor test" for i in sorted(unused)]

@@ -51,7 +51,7 @@ def _check_ids(ids: list[str], kind: str) -> list[str]:
 def _load(loader: VolumeLoader, what: str, problems: list[str]) -> NiftiVolume | None:
     try:
         return loader()
-    except Exception as err:  # noqa: BLE001 - each unreadable file becomes one listed problem
+    except Exception as err:
         problems.append(f"{what}: unreadable ({err})")
         return None
 
@@ -61,7 +61,9 @@ def _check_image(volume: NiftiVolume, name: str) -> list[str]:
     if volume.array.ndim != 3:
         problems.append(f"{name}: {volume.array.ndim}D with shape {volume.array.shape}, expected 3D")
     elif not np.all(np.isfinite(volume.array)):
-        problems.append(f"{name}: {int(np.size(volume.array) - np.isfinite(volume.array).sum())} non-finite voxels (NaN/Inf)")
+        problems.append(
+            f"{name}: {int(np.size(volume.array) - np.isfinite(volume.array).sum())} non-finite voxels (NaN/Inf)"
+        )
     if any(not np.isfinite(s) or s <= 0 for s in volume.spacing):
         problems.append(f"{name}: non-positive spacing {volume.spacing} in the header")
     return problems

@@ -53,6 +53,7 @@ def _walk(
     direction: np.ndarray,
     radius: float,
     extent: np.ndarray,
+    *,
     max_length: float,
     settings: TreeSettings,
     taper: float,
@@ -93,8 +94,15 @@ def _grow_with_branches(
             continue
         radius = trunk.radii[index] * rng.uniform(0.5, 0.8)
         points, radii = _walk(
-            rng, trunk.points[index], _random_lateral(rng, 0.6), radius, extent,
-            rng.uniform(20, 90), settings, taper=0.995, jitter=0.25,
+            rng,
+            trunk.points[index],
+            _random_lateral(rng, 0.6),
+            radius,
+            extent,
+            max_length=rng.uniform(20, 90),
+            settings=settings,
+            taper=0.995,
+            jitter=0.25,
         )
         if len(points) > 2:
             child = Vessel(points, radii, trunk.brightness * rng.uniform(0.8, 1.1))
@@ -110,7 +118,9 @@ def _penetrating(rng: np.random.Generator, extent: np.ndarray, settings: TreeSet
         start = np.array([rng.uniform(0, extent[0]), rng.uniform(0, extent[1]), 0.0])
         tilt = _unit(np.array([rng.normal(0, 0.3), rng.normal(0, 0.3), 1.0]))
         radius = rng.uniform(*settings.radius_penetrating_um)
-        points, radii = _walk(rng, start, tilt, radius, extent, 4 * extent.max(), settings, 0.997, 0.12)
+        points, radii = _walk(
+            rng, start, tilt, radius, extent, max_length=4 * extent.max(), settings=settings, taper=0.997, jitter=0.12
+        )
         trunk = Vessel(points, radii, rng.uniform(*settings.brightness_range))
         vessels += _grow_with_branches(rng, trunk, extent, settings, depth=0)
     return vessels
@@ -127,7 +137,17 @@ def _surface(rng: np.random.Generator, extent: np.ndarray, settings: TreeSetting
         heading = np.array([0.0, 0.0, 0.0])
         heading[side % 2] = 1.0 if side < 2 else -1.0
         heading[1 - side % 2] = rng.normal(0, 0.4)
-        points, radii = _walk(rng, start, heading, radius, extent, 3 * extent.max(), settings, 0.999, 0.08)
+        points, radii = _walk(
+            rng,
+            start,
+            heading,
+            radius,
+            extent,
+            max_length=3 * extent.max(),
+            settings=settings,
+            taper=0.999,
+            jitter=0.08,
+        )
         points[:, 2] = np.clip(points[:, 2], radius, None)  # stays at the pial surface
         trunk = Vessel(points, radii, rng.uniform(*settings.brightness_range))
         vessels += _grow_with_branches(rng, trunk, extent, settings, depth=1)

@@ -14,7 +14,7 @@ import requests
 from tqdm.auto import tqdm
 
 logger = logging.getLogger(__name__)
-_CHUNK_BYTES = 1 << 20
+_CHUNK_BYTES = 1 << 16  # small enough that a broken transfer keeps almost all it received
 
 
 class DownloadError(RuntimeError):
@@ -59,10 +59,18 @@ def _stream_once(session: requests.Session, url: str, partial: Path, timeout: fl
             offset = 0
         total = int(response.headers.get("Content-Length", 0)) + offset or None
         mode = "ab" if offset else "wb"
-        with partial.open(mode) as handle, tqdm(
-            total=total, initial=offset, unit="B", unit_scale=True, desc=partial.name[:-5],
-            disable=None, leave=False,
-        ) as bar:
+        with (
+            partial.open(mode) as handle,
+            tqdm(
+                total=total,
+                initial=offset,
+                unit="B",
+                unit_scale=True,
+                desc=partial.name[:-5],
+                disable=None,
+                leave=False,
+            ) as bar,
+        ):
             for chunk in response.iter_content(_CHUNK_BYTES):
                 handle.write(chunk)
                 bar.update(len(chunk))
@@ -123,9 +131,13 @@ def download_file(
             time.sleep(delay)
     if last_error is not None:
         host = urlparse(url).netloc
-        hint = "" if isinstance(last_error, requests.HTTPError) else (
-            f" Is this machine online and is {host} reachable? Without network, put MiniVess in a "
-            "folder and run with data_ingestion.source=local (see README)."
+        hint = (
+            ""
+            if isinstance(last_error, requests.HTTPError)
+            else (
+                f" Is this machine online and is {host} reachable? Without network, put MiniVess in a "
+                "folder and run with data_ingestion.source=local (see README)."
+            )
         )
         raise DownloadError(f"could not download {url}: {last_error}.{hint}") from last_error
     digest = sha256_of(partial)

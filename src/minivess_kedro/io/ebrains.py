@@ -26,10 +26,7 @@ logger = logging.getLogger(__name__)
 
 DATASET_ID = "bf268b89-1420-476b-b428-b85a913eb523"
 FILES_URL = f"https://data-proxy.ebrains.eu/api/v1/datasets/{DATASET_ID}"
-ZIP_URL = (
-    "https://data.kg.ebrains.eu/zip?container="
-    f"https://data-proxy.ebrains.eu/api/v1/buckets/d-{DATASET_ID}"
-)
+ZIP_URL = f"https://data.kg.ebrains.eu/zip?container=https://data-proxy.ebrains.eu/api/v1/buckets/d-{DATASET_ID}"
 MANIFEST_NAME = "download_manifest.json"
 _REMOTE_PATTERN = re.compile(r"(?:^|/)(raw/mv\d+\.nii\.gz|seg/mv\d+_y\.nii\.gz|json/mv\d+\.json)$")
 
@@ -151,15 +148,21 @@ def _download_files(root: Path, settings: EbrainsSettings, manifest: dict[str, d
         known = manifest.get(remote)
         if destination.exists():
             if not known:  # complete (renamed into place atomically) but not yet recorded
-                manifest[remote] = {"path": relative, "sha256": sha256_of(destination),
-                                    "bytes": destination.stat().st_size}
+                manifest[remote] = {
+                    "path": relative,
+                    "sha256": sha256_of(destination),
+                    "bytes": destination.stat().st_size,
+                }
                 _save_manifest(root, manifest)
             continue  # recorded files are verified after the loop
         try:
             result = download_file(
-                f"{settings.files_url.rstrip('/')}/{remote}", destination,
+                f"{settings.files_url.rstrip('/')}/{remote}",
+                destination,
                 expected_sha256=known["sha256"] if known else None,
-                retries=settings.retries, timeout_s=settings.timeout_s, session=session,
+                retries=settings.retries,
+                timeout_s=settings.timeout_s,
+                session=session,
             )
         except Exception as err:
             not_found = getattr(getattr(err.__cause__, "response", None), "status_code", None) == 404

@@ -55,7 +55,7 @@ def _image_from_bytes(raw: bytes) -> nib.Nifti1Image:
         raw = gzip.decompress(raw)
     try:
         return nib.Nifti1Image.from_bytes(raw)
-    except Exception:  # noqa: BLE001 - NIfTI-2 files share the extension
+    except Exception:
         return nib.Nifti2Image.from_bytes(raw)
 
 
@@ -76,7 +76,14 @@ def nifti_from_bytes(raw: bytes, name: str = "<bytes>", dtype: str | None = None
     try:
         image = _image_from_bytes(raw)
         array = np.asanyarray(image.dataobj)
-    except (EOFError, OSError, zlib.error, ValueError, nib.filebasedimages.ImageFileError) as err:
+    except (
+        EOFError,
+        OSError,
+        zlib.error,
+        ValueError,
+        nib.filebasedimages.ImageFileError,
+        nib.spatialimages.HeaderDataError,
+    ) as err:
         raise NiftiReadError(f"{name}: not a readable NIfTI file ({type(err).__name__}: {err})") from err
     if dtype is not None:
         array = array.astype(dtype, copy=False)
@@ -111,4 +118,3 @@ def write_nifti(path: str | os.PathLike, volume: NiftiVolume) -> Path:
     """Writes a volume atomically; ``.gz`` in the name selects compression."""
     path = Path(path)
     return atomic_write_bytes(path, nifti_to_bytes(volume, compress=path.name.endswith(".gz")))
-

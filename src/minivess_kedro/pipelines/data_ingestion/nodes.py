@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from minivess_kedro.data.layouts import VolumeFiles, discover_volumes, import_volumes
+from minivess_kedro.data.layouts import VolumeFiles, import_volumes, scan_volumes
 from minivess_kedro.data.manifest import build_manifest, dataset_fingerprint
 from minivess_kedro.data.synthetic_dataset import SyntheticDatasetSettings, write_synthetic_dataset
 from minivess_kedro.data.validation import DataValidationError, validate_pairs
@@ -45,18 +45,22 @@ def prepare_raw_data(params: DataIngestionParams) -> dict:
     re-encoded); EBRAINS files are downloaded once and verified by sha256 on later runs.
 
     Returns:
-        The raw-data index: ``{"source", "root", "volumes": {id: {paths, sha256s}}}``.
+        The raw-data index: ``{"source", "root", "volumes": {id: {paths, sha256s}}, "problems"}``;
+        file problems (bad names, duplicate ids, unpaired files) are reported by validation,
+        together with the content problems.
     """
     root = Path(params.raw_root) / params.source
+    problems: list[str] = []
     if params.source == "synthetic":
         volumes = write_synthetic_dataset(root, SyntheticDatasetSettings(**params.synthetic.model_dump()))
     elif params.source == "local":
-        volumes = import_volumes(discover_volumes(params.local.path), root)
+        found, problems = scan_volumes(params.local.path)
+        volumes = import_volumes(found, root)
     else:
         download_minivess(root, EbrainsSettings(**params.ebrains.model_dump()))
-        volumes = discover_volumes(root)
+        volumes, problems = scan_volumes(root)
     logger.info("%d %s volumes in %s", len(volumes), params.source, root)
-    return {"source": params.source, "root": root.as_posix(), "volumes": _index(volumes)}
+    return {"source": params.source, "root": root.as_posix(), "volumes": _index(volumes), "problems": problems}
 
 
 def validate_volumes(
@@ -74,10 +78,16 @@ def validate_volumes(
     """
     files = raw_data_index["volumes"]
     names = {i: (f["image"], f["label"]) for i, f in files.items()}
-    summaries = validate_pairs(raw_images, raw_labels, names)
-    unindexed = sorted(set(raw_images) - set(files))
-    if unindexed:
-        raise DataValidationError([f"{raw_data_index['root']}: {i} is not in the raw-data index" for i in unindexed])
+    problems = list(raw_data_index.get("problems", []))
+    problems += [
+        f"{raw_data_index['root']}: {i} is not in the raw-data index" for i in sorted(set(raw_images) - set(files))
+    ]
+    try:
+        summaries = validate_pairs(raw_images, raw_labels, names)
+    except DataValidationError as err:
+        raise DataValidationError(problems + err.problems) from None
+    if problems:
+        raise DataValidationError(problems)
     manifest = build_manifest(summaries, files)
     fingerprint = {
         "fingerprint": dataset_fingerprint(manifest),

@@ -25,8 +25,7 @@ class SyntheticParams(_Strict):
     def _sizes(self) -> SyntheticParams:
         if min(self.size_hw) < 8 or self.depth_range[0] < 2 or self.depth_range[0] > self.depth_range[1]:
             raise ValueError(
-                f"size_hw {self.size_hw} needs sides >= 8 and depth_range {self.depth_range} "
-                "needs 2 <= min <= max"
+                f"size_hw {self.size_hw} needs sides >= 8 and depth_range {self.depth_range} needs 2 <= min <= max"
             )
         return self
 

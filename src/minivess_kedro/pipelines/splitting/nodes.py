@@ -34,6 +34,9 @@ def split_for_fold(splits: dict, fold_idx: int) -> dict:
     fold = select_fold(splits, fold_idx)
     logger.info(
         "Fold %d: %d train, %d val, %d test volumes",
-        fold_idx, len(fold["train"]), len(fold["val"]), len(fold["test"]),
+        fold_idx,
+        len(fold["train"]),
+        len(fold["val"]),
+        len(fold["test"]),
     )
     return fold

@@ -1,0 +1,45 @@
+"""Shared fixtures: project paths, a scratch copy of the project, small NIfTI volumes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# kedro-telemetry sends events even with CI=true.
+os.environ["KEDRO_DISABLE_TELEMETRY"] = "1"
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_REFERENCE = PROJECT_ROOT.parent / "shared" / "reference"
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return PROJECT_ROOT
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch project (pyproject + conf, empty data layers) as the working directory, so that
+    Kedro sessions write their data and MLflow runs there and not into the checkout."""
+    target = tmp_path / "project"
+    target.mkdir()
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", target / "pyproject.toml")
+    shutil.copytree(PROJECT_ROOT / "conf", target / "conf", ignore=shutil.ignore_patterns("local"))
+    (target / "conf" / "local").mkdir()
+    (target / "src").mkdir()  # Kedro checks that it exists; the package itself is installed
+    monkeypatch.chdir(target)
+    return target
+
+
+@pytest.fixture
+def tube_volume() -> tuple[np.ndarray, np.ndarray]:
+    """A small image/label pair: a bright tube along z on a dark background."""
+    label = np.zeros((16, 12, 8), dtype=np.uint8)
+    label[6:9, 5:8, :] = 1
+    image = (100 + 800 * label.astype(np.uint16)).astype(np.uint16)
+    return image, label
