@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
+
+from minivess_kedro.data.synthetic import generate_volume
+from minivess_kedro.io import NiftiVolume, write_nifti
 
 
 @pytest.mark.slow
@@ -44,3 +48,30 @@ def test_parameter_typo_fails_before_any_work(project_copy) -> None:
     ):
         session.run(pipeline_names=["data_ingestion", "splitting"])
     assert not (project_copy / "data" / "01_raw").exists()
+
+
+@pytest.mark.slow
+def test_gpu_low_profile_splitting_picks_fold_1_on_a_local_folder(project_copy, tmp_path) -> None:
+    """kedro run --env gpu_low --params loss=cbdice,fold_idx=1 --pipelines splitting, on real-layout data."""
+    source = tmp_path / "minivess"
+    for index in range(1, 8):
+        volume = generate_volume(index, (16, 16, 6))
+        affine = np.diag([*volume.spacing, 1.0])
+        write_nifti(source / "raw" / f"mv{index:02d}.nii.gz", NiftiVolume(volume.image, affine, volume.spacing))
+        write_nifti(source / "seg" / f"mv{index:02d}_y.nii.gz", NiftiVolume(volume.label, affine, volume.spacing))
+    runtime = {
+        "loss": "cbdice",
+        "fold_idx": 1,
+        "data_ingestion": {"source": "local", "local": {"path": str(source)}},
+        "splitting": {"test_size": 1},
+    }
+    bootstrap_project(project_copy)
+    for pipeline in ("data_ingestion", "splitting"):  # two commands, as a user would type them
+        with KedroSession.create(project_path=project_copy, env="gpu_low", runtime_params=runtime) as session:
+            session.run(pipeline_names=[pipeline])
+
+    primary = project_copy / "data" / "03_primary" / "local"
+    splits = json.loads((primary / "splits.json").read_text())
+    fold = json.loads((primary / "splits" / "fold_1.json").read_text())
+    assert fold["fold_idx"] == 1 and fold["val"] == splits["folds"][1]["val"]
+    assert (project_copy / "data" / "01_raw" / "local" / "labelsTr" / "mv07.nii.gz").exists()
