@@ -53,9 +53,7 @@ def test_pure_functions_match_reference(case: str) -> None:
     _assert_matches(compute_dsc(pred, ref), expected["dsc"], f"{case}/dsc")
     _assert_matches(compute_cldice(pred, ref), expected["centreline_dsc"], f"{case}/cldice")
     _assert_matches(compute_masd(pred, ref, spacing), expected["masd"], f"{case}/masd")
-    _assert_matches(
-        compute_hausdorff_distance(pred, ref, spacing, 95), expected["hd95"], f"{case}/hd95"
-    )
+    _assert_matches(compute_hausdorff_distance(pred, ref, spacing, 95), expected["hd95"], f"{case}/hd95")
     _assert_matches(compute_nsd(pred, ref, spacing, tau), expected["nsd"], f"{case}/nsd")
 
 

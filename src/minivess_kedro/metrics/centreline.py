@@ -4,6 +4,9 @@ S_P, S_R are the 3D skeletons of P and R by Lee's thinning (``skimage.morphology
 on the 3D volume). Tprec = |S_P and R| / |S_P|, Tsens = |S_R and P| / |S_R| and
 clDice = 2 Tprec Tsens / (Tprec + Tsens). Policy: 1 if both masks are empty, 0 if exactly one
 is, 0 if neither skeleton overlaps the other mask (MetricsReloaded returns NaN in these cases).
+Also 0, the worst value, when a non-empty mask has an empty skeleton: scikit-image's thinning
+deletes some even-width objects entirely (scikit-image issue #3757), Tprec or Tsens is then
+0/0 and MetricsReloaded returns NaN.
 """
 
 from __future__ import annotations
