@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from minivess_kedro.losses.persistence import persistence_pairs_0d, topo_maps
+from minivess_kedro.losses.persistence import persistence_pairs_0d, target_pair_count, topo_maps
 
 
 def test_pairs_locate_the_minima_of_a_non_cubic_array():
@@ -66,3 +66,12 @@ def test_low_persistence_surplus_pairs_are_left_alone():
     y[1:3, 1:3, 1:3] = 1
     weight, _ = topo_maps(p, y, topo_size=50)
     assert weight.sum() == 0
+
+
+def test_target_pair_count_equals_gudhi_on_binary_cubes():
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        shape = tuple(int(n) for n in rng.integers(2, 9, size=3))
+        y = rng.random(shape) < rng.uniform(0.05, 0.6)
+        y.flat[0], y.flat[-1] = True, False  # not constant
+        assert target_pair_count(y) == len(persistence_pairs_0d(1.0 - y.astype(float))[0])

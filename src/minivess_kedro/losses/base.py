@@ -22,9 +22,7 @@ def check_inputs(logits: torch.Tensor, target: torch.Tensor) -> None:
     Shapes are checked before any work, so a wrong call fails loudly and cheaply.
     """
     if logits.ndim != 5 or logits.shape[1] != NUM_CHANNELS:
-        raise ValueError(
-            f"logits must have shape B x {NUM_CHANNELS} x H x W x D, got {tuple(logits.shape)}"
-        )
+        raise ValueError(f"logits must have shape B x {NUM_CHANNELS} x H x W x D, got {tuple(logits.shape)}")
     expected = (logits.shape[0], 1, *logits.shape[2:])
     if tuple(target.shape) != expected:
         raise ValueError(

@@ -9,18 +9,16 @@ convention for the Dice (``D = -dc``), so the total is often negative.
 from __future__ import annotations
 
 import torch
-from monai.losses.cldice import soft_skel
 from monai.transforms import distance_transform_edt
 from torch.nn.functional import cross_entropy
 
 from .base import SegmentationLoss
+from .soft_skeleton import soft_skeleton
 
 SPATIAL = (1, 2, 3)
 
 
-def _radius_maps(
-    dist: torch.Tensor, skel: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _radius_maps(dist: torch.Tensor, skel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Radius-normalised maps of one mask.
 
     Args:
@@ -47,9 +45,7 @@ def _combine(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
     return torch.where(b != 0, b * c, torch.where(a != 0, a * c, torch.zeros_like(c)))
 
 
-def cbdice_term(
-    p: torch.Tensor, y: torch.Tensor, iter_: int = 10, smooth: float = 1e-3
-) -> torch.Tensor:
+def cbdice_term(p: torch.Tensor, y: torch.Tensor, iter_: int = 10, smooth: float = 1e-3) -> torch.Tensor:
     """The cbDice term, ``-2 w_prec w_sens / (w_prec + w_sens)`` (best -1; below -1 is possible).
 
     Args:
@@ -63,7 +59,7 @@ def cbdice_term(
     """
     with torch.no_grad():
         p_hard = (p > 0.5).float()
-        skeletons = soft_skel(torch.stack([y, p_hard], dim=1), iter_)
+        skeletons = soft_skeleton(torch.stack([y, p_hard], dim=1), iter_)
         skel_y, skel_p_hard = skeletons[:, 0], skeletons[:, 1]
         # MONAI's transform is channel-first: the 2B masks are transformed one by one
         # (cuCIM on GPU when installed, scipy on CPU).

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import torch
-from monai.losses.cldice import soft_skel
 from torch.nn.functional import cross_entropy
 
 from .base import SegmentationLoss
+from .soft_skeleton import soft_skeleton
 
 
 class CenterlineCrossEntropyLoss(SegmentationLoss):
@@ -38,8 +38,8 @@ class CenterlineCrossEntropyLoss(SegmentationLoss):
         if self.lambda_clce != 0.0:
             p = torch.softmax(logits, dim=1)[:, 1:]
             with torch.no_grad():
-                skel_true = soft_skel((labels > 0).float().unsqueeze(1), self.iter_)[:, 0]
-            skel_pred = soft_skel(p, self.iter_)[:, 0]
+                skel_true = soft_skeleton((labels > 0).float().unsqueeze(1), self.iter_)[:, 0]
+            skel_pred = soft_skeleton(p, self.iter_)[:, 0]
             clce = (ce * skel_true).mean() + (ce * skel_pred).mean()
             total = total + self.lambda_clce * clce
         return total

@@ -76,9 +76,7 @@ def _check_kwargs(name: str, kwargs: Mapping[str, Any]) -> list[str]:
     valid = _valid_kwargs(name)
     unknown = sorted(set(kwargs) - set(valid))
     if unknown:
-        raise ValueError(
-            f"unknown kwargs {unknown} for loss {name!r}; valid kwargs: {', '.join(valid)}"
-        )
+        raise ValueError(f"unknown kwargs {unknown} for loss {name!r}; valid kwargs: {', '.join(valid)}")
     return valid
 
 
@@ -88,8 +86,7 @@ def _build_compound(name: str, kwargs: Mapping[str, Any]) -> CompoundLoss:
         term_kwargs = kwargs.get(term) or {}
         if not isinstance(term_kwargs, Mapping):
             raise ValueError(
-                f"kwarg {term!r} of loss {name!r} must be a mapping of {term!r}'s kwargs, "
-                f"got {term_kwargs!r}"
+                f"kwarg {term!r} of loss {name!r} must be a mapping of {term!r}'s kwargs, got {term_kwargs!r}"
             )
         weight = kwargs.get(f"lambda_{term}", default_weight)
         terms[term] = (weight, build_loss(term, **term_kwargs))

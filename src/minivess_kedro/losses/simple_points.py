@@ -18,9 +18,7 @@ import itertools
 import numpy as np
 
 # The 26 neighbour offsets in raster order, the centre left out; bit i of a code is OFFSETS[i].
-OFFSETS = np.array(
-    [o for o in itertools.product((-1, 0, 1), repeat=3) if o != (0, 0, 0)], dtype=np.int64
-)
+OFFSETS = np.array([o for o in itertools.product((-1, 0, 1), repeat=3) if o != (0, 0, 0)], dtype=np.int64)
 _BITS = np.int64(1) << np.arange(len(OFFSETS), dtype=np.int64)
 _MANHATTAN = np.abs(OFFSETS).sum(axis=1)
 _FACE_BITS = np.int64(_BITS[_MANHATTAN == 1].sum())  # the 6 face neighbours

@@ -46,9 +46,7 @@ class TopoNetLoss(TrainingProgressMixin, SegmentationLoss):
         self.lambda_topo = float(lambda_topo)
         self.topo_size = int(topo_size)
         self.pers_thd = float(pers_thd)
-        self.register_buffer(
-            "weight", torch.tensor([float(w) for w in weight]).view(1, NUM_CHANNELS, 1, 1, 1)
-        )
+        self.register_buffer("weight", torch.tensor([float(w) for w in weight]).view(1, NUM_CHANNELS, 1, 1, 1))
 
     def compute(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Logits ``B x 2 x H x W x D``, labels ``B x 1 x H x W x D`` -> scalar."""
@@ -60,10 +58,7 @@ class TopoNetLoss(TrainingProgressMixin, SegmentationLoss):
         p = probs[:, 1]
         p_np = p.detach().cpu().numpy()
         y_np = labels[:, 1].cpu().numpy()
-        maps = [
-            topo_maps(ps, ys, self.topo_size, self.pers_thd)
-            for ps, ys in zip(p_np, y_np, strict=True)
-        ]
+        maps = [topo_maps(ps, ys, self.topo_size, self.pers_thd) for ps, ys in zip(p_np, y_np, strict=True)]
         weight_map = torch.from_numpy(np.stack([w for w, _ in maps])).to(p.device)
         ref_map = torch.from_numpy(np.stack([r for _, r in maps])).to(p.device)
         mse = ((p * weight_map - ref_map) ** 2).mean()
