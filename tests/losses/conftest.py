@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "reference" / "loss_cases"
@@ -21,3 +22,16 @@ def reference_cases() -> tuple[dict, dict]:
     with np.load(REFERENCE_DIR / "inputs.npz") as npz:
         inputs = {key: npz[key] for key in npz.files}
     return expected, inputs
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Run the loss tests on one intra-op thread, then restore the setting.
+
+    The tensors here are tiny: threads buy nothing, and on a busy 2-core machine OpenMP threads
+    that wait for each other turn a 5 s suite into a minute.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

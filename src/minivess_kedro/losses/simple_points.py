@@ -7,8 +7,8 @@ characterisation): the foreground meets the 26-neighbourhood ``N26*(x)`` in exac
 ``x`` itself, so it is the same for adding and for removing ``x``.
 
 Many neighbourhoods are tested at once: each is a 26-bit integer, and a component is grown from
-one seed bit by bitwise propagation through small lookup tables (the union of the neighbours of
-7 bits at a time), instead of one Python-level labelling per voxel.
+one seed bit by bitwise propagation through two lookup tables (the union of the neighbours of
+13 bits at a time), instead of one Python-level labelling per voxel.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ _BITS = np.int64(1) << np.arange(len(OFFSETS), dtype=np.int64)
 _MANHATTAN = np.abs(OFFSETS).sum(axis=1)
 _FACE_BITS = np.int64(_BITS[_MANHATTAN == 1].sum())  # the 6 face neighbours
 _N18_BITS = np.int64(_BITS[_MANHATTAN <= 2].sum())  # all but the 8 corners
-_CHUNK = 7
+_CHUNK = 13  # two lookups per 26-bit code; tables of 8192 entries
 
 
 def _spread_tables(adjacent: np.ndarray) -> list[np.ndarray]:
-    """Per 7-bit chunk of a code, the union of the neighbour bits of every chunk value."""
+    """Per chunk of a code, the union of the neighbour bits of every chunk value."""
     neighbour_bits = (adjacent.astype(np.int64) * _BITS[None, :]).sum(axis=1)
     tables = []
     for start in range(0, len(OFFSETS), _CHUNK):
@@ -48,10 +48,8 @@ _SPREAD6 = _spread_tables(_DIFF.sum(axis=2) == 1)
 
 def _spread(codes: np.ndarray, tables: list[np.ndarray]) -> np.ndarray:
     """The union of the neighbours of every set bit."""
-    out = np.zeros_like(codes)
-    for k, table in enumerate(tables):
-        out |= table[(codes >> (k * _CHUNK)) & (len(table) - 1)]
-    return out
+    low, high = tables
+    return low[codes & (len(low) - 1)] | high[codes >> _CHUNK]
 
 
 def _one_component(mask: np.ndarray, seeds: np.ndarray, tables: list[np.ndarray]) -> np.ndarray:
@@ -68,7 +66,7 @@ def _one_component(mask: np.ndarray, seeds: np.ndarray, tables: list[np.ndarray]
     reach = seeds & -seeds  # lowest set bit
     for _ in range(len(OFFSETS)):
         grown = reach | (_spread(reach, tables) & mask)
-        if np.array_equal(grown, reach):
+        if (grown == reach).all():
             break
         reach = grown
     return (seeds != 0) & ((seeds & ~reach) == 0)
@@ -90,7 +88,8 @@ def is_simple(neighbours: np.ndarray) -> np.ndarray:
         ``M`` bool, ``True`` for simple voxels.
     """
     foreground = encode(neighbours)
-    background = ~foreground & _N18_BITS
-    return _one_component(foreground, foreground, _SPREAD26) & _one_component(
-        background, background & _FACE_BITS, _SPREAD6
-    )
+    simple = _one_component(foreground, foreground, _SPREAD26)
+    candidates = np.flatnonzero(simple)  # the background test only where the foreground passes
+    background = ~foreground[candidates] & _N18_BITS
+    simple[candidates] = _one_component(background, background & _FACE_BITS, _SPREAD6)
+    return simple
