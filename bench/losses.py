@@ -39,7 +39,7 @@ def make_batch(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
             distance = np.linalg.norm(offset - along[:, None] * direction, axis=1)
             labels[b] |= (distance < rng.uniform(1.5, 3.5)).reshape(SHAPE[1:])
     signal = ndimage.gaussian_filter(labels.astype(float), (0, 1, 1, 0.5)) * 10.0 - 4.0
-    noise = ndimage.gaussian_filter(rng.normal(size=SHAPE), (0, 1.5, 1.5, 1.0)) * 12.0
+    noise = ndimage.gaussian_filter(rng.normal(size=SHAPE), (0, 1.5, 1.5, 1.0)) * 16.0
     fg = torch.from_numpy(signal + noise).float()
     logits = torch.stack([-fg / 2, fg / 2], dim=1)
     return logits, torch.from_numpy(labels[:, None].astype(np.int64))

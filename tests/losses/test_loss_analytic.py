@@ -9,6 +9,7 @@ import torch
 from loss_testing import tube_labels
 
 from minivess_kedro.losses import LOSS_NAMES, build_loss
+from minivess_kedro.losses.persistence import topo_maps
 
 LN2 = math.log(2.0)
 SHAPE = (12, 12, 8)
@@ -146,3 +147,27 @@ def test_gradients_match_finite_differences(name, kwargs):
     logits.requires_grad_(True)
     loss = _active(name, **kwargs) if name != "topo" else build_loss(name)
     assert torch.autograd.gradcheck(lambda x: loss(x, target), (logits,), fast_mode=True)
+
+
+def test_topo_term_pulls_critical_voxels_towards_fixed_references():
+    # The references R are constants (no gradient through them), so a finite-difference check
+    # does not apply; the term must equal mean((p W - R)^2) with W, R from topo_maps, gradient too.
+    target = torch.zeros(1, 1, 10, 10, 6, dtype=torch.long)
+    target[0, 0, 1:9, 2:4, 2:4] = 1
+    target[0, 0, 1:9, 6:8, 2:4] = 1
+    gen = torch.Generator().manual_seed(5)
+    logits = torch.randn(1, 2, 10, 10, 6, dtype=torch.float64, generator=gen)
+    logits.requires_grad_(True)
+    loss = build_loss("topo", lambda_topo=1.0, topo_size=8)
+    ce = loss(logits, target)
+    loss.set_training_progress(1.0)
+    total = loss(logits, target)
+    p = torch.softmax(logits, dim=1)[:, 1]
+    weight, ref = topo_maps(p[0].detach().numpy(), target[0, 0].numpy(), 8)
+    assert weight.sum() > 0
+    weight_t, ref_t = torch.from_numpy(weight)[None], torch.from_numpy(ref)[None]
+    term = ((p * weight_t - ref_t) ** 2).mean()
+    torch.testing.assert_close(total - ce, term)
+    (grad_total,) = torch.autograd.grad(total - ce, logits)
+    (grad_term,) = torch.autograd.grad(term, logits)
+    torch.testing.assert_close(grad_total, grad_term)
