@@ -46,7 +46,8 @@ class TopoNetLoss(TrainingProgressMixin, SegmentationLoss):
         self.lambda_topo = float(lambda_topo)
         self.topo_size = int(topo_size)
         self.pers_thd = float(pers_thd)
-        self.register_buffer("weight", torch.tensor([float(w) for w in weight]).view(1, NUM_CHANNELS, 1, 1, 1))
+        weights = torch.tensor([float(w) for w in weight]).view(1, NUM_CHANNELS, 1, 1, 1)
+        self.register_buffer("weight", weights, persistent=False)  # follows .to(device), not saved
 
     def compute(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Logits ``B x 2 x H x W x D``, labels ``B x 1 x H x W x D`` -> scalar."""
