@@ -19,7 +19,7 @@ def test_bench_paths_give_identical_values_on_a_small_volume(capsys) -> None:
     bench = _bench_module()
     assert bench.main(["--shape", "64", "64", "16", "--repeats", "1"]) == 0
     out = capsys.readouterr().out
-    assert "identical values on every path: yes" in out
+    assert "identical values on both paths: yes" in out
     assert "MASD + HD95 + NSD" in out
 
 

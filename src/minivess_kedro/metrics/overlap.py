@@ -20,7 +20,7 @@ def dsc_from_counts(n_pred: int, n_ref: int, n_both: int) -> float:
     """
     if n_pred + n_ref == 0:
         return 1.0
-    return 2.0 * n_both / (n_pred + n_ref)
+    return float(2.0 * n_both / (n_pred + n_ref))
 
 
 def dsc_of_masks(pred: np.ndarray, ref: np.ndarray) -> float:

@@ -5,8 +5,8 @@ volume for each border map and reads it at the other mask's border voxels. Only 
 matter, so here:
 
 * a border voxel of P that is also a border voxel of R has distance 0 (nothing to query);
-* every other border voxel of P queries a KD-tree of R's border coordinates (physical units),
-  which returns its exact nearest neighbour (``scipy.spatial.cKDTree``, ``eps=0``);
+* every other border voxel of P queries KD-trees of R's border coordinates (physical units),
+  which return its exact nearest neighbour (``scipy.spatial.cKDTree``, ``eps=0``);
 * the distance is then recomputed from the integer voxel offset with the operations
   ``scipy.ndimage.distance_transform_edt`` uses, so both paths give the same floats.
 
@@ -95,106 +95,202 @@ def compute_surface_distances(
 def surface_distances(pred: np.ndarray, ref: np.ndarray, spacing: tuple[float, float, float]) -> SurfaceDistances:
     """Unchecked core of :func:`compute_surface_distances` (boolean masks, checked spacing).
 
-    Two threads: erosions and KD-tree queries release the GIL, tree construction does not.
-    So the reference's tree is built while the prediction is eroded, and one direction is
-    queried while the other direction's tree is built.
+    Border voxels fall in three sets: shared by both borders (distance 0 both ways), only in
+    P's border, only in R's border. A P-only voxel with an R-border voxel one step away along
+    a finest axis is at exactly that step (nothing but distance 0 is closer): no query either.
+    The others query KD-trees: the nearest R-border voxel of a P-only voxel is the nearer of its
+    nearest shared and its nearest R-only voxel, so there is one tree per set and the shared
+    voxels, usually most of the border, go into one tree instead of two.
+
+    Erosions and KD-tree queries release the GIL, tree construction does not: the borders are
+    computed in two threads, and one direction is queried while the last tree is built.
     """
+    shape = pred.shape
+    scale = np.asarray(spacing, dtype=np.float64)
     with ThreadPoolExecutor(max_workers=2) as pool:
         pending_border = pool.submit(border_map, pred)
         border_ref = border_map(ref)
-        flat_ref = np.flatnonzero(border_ref)
-        tree_ref = _BorderTree.build(flat_ref, pred.shape, spacing)
         border_pred = pending_border.result()
         flat_pred = np.flatnonzero(border_pred)
-        # Border voxels shared by both borders are at distance 0: they need no query.
-        todo_pred = ~border_ref.ravel()[flat_pred]
-        todo_ref = ~border_pred.ravel()[flat_ref]
+        flat_ref = np.flatnonzero(border_ref)
+        only_pred = ~border_ref.ravel()[flat_pred]  # in C order, like flat_pred
+        only_ref = ~border_pred.ravel()[flat_ref]
+        pred_coords = np.stack(np.unravel_index(flat_pred[only_pred], shape), axis=1)
+        ref_coords = np.stack(np.unravel_index(flat_ref[only_ref], shape), axis=1)
+        pred_step = _one_step_away(pred_coords, border_ref, scale)
+        ref_step = _one_step_away(ref_coords, border_pred, scale)
         del border_pred, border_ref  # peak memory stays at a few volume-sized arrays
-        pending = pool.submit(tree_ref.distances, flat_pred, todo_pred)
-        tree_pred = _BorderTree.build(flat_pred, pred.shape, spacing)
-        ref_to_pred = tree_pred.distances(flat_ref, todo_ref)
+
+        shared = _PointTree.build(flat_pred[~only_pred], shape, scale)
+        ref_side = _PointTree.from_coords(ref_coords, scale)
+        pending = pool.submit(
+            _directed,
+            only_pred,
+            pred_coords,
+            pred_step,
+            targets=(shared, ref_side),
+            n_target=flat_ref.size,
+            scale=scale,
+        )
+        pred_side = _PointTree.from_coords(pred_coords, scale)
+        ref_to_pred = _directed(
+            only_ref, ref_coords, ref_step, targets=(shared, pred_side), n_target=flat_pred.size, scale=scale
+        )
         pred_to_ref = pending.result()
     return SurfaceDistances(pred_to_ref=pred_to_ref, ref_to_pred=ref_to_pred, spacing=spacing)
 
 
-@dataclass(frozen=True)
-class _BorderTree:
-    """KD-tree of one mask's border voxels, in physical coordinates.
+def _one_step_away(coords: np.ndarray, target: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Which voxels have a ``target`` voxel one step away along an axis of finest spacing.
 
-    Attributes:
-        tree: the tree, or ``None`` when the mask (hence its border) is empty.
-        coords: ``(M, 3)`` integer voxel coordinates of the border voxels.
-        shape: image shape.
-        scale: ``(3,)`` float64 spacing.
+    Args:
+        coords: ``(N, 3)`` integer voxel coordinates (none of them in ``target``).
+        target: boolean volume of shape ``(H, W, D)``.
+        scale: ``(3,)`` spacing.
+
+    Returns:
+        ``(N,)`` bool.
     """
+    hit = np.zeros(len(coords), dtype=bool)
+    flat_target = target.ravel()
+    stride = np.array(target.strides) // target.itemsize
+    flat = coords @ stride
+    for axis in np.flatnonzero(scale == scale.min()):
+        for step in (-1, 1):
+            moved = coords[:, axis] + step
+            inside = (moved >= 0) & (moved < target.shape[axis])
+            hit[inside] |= flat_target[flat[inside] + step * stride[axis]]
+    return hit
 
-    tree: cKDTree | None
+
+@dataclass(frozen=True)
+class _PointTree:
+    """Integer voxel coordinates ``(M, 3)`` and their KD-tree in physical units (``None`` if M = 0)."""
+
     coords: np.ndarray
-    shape: tuple[int, ...]
-    scale: np.ndarray
+    tree: cKDTree | None
 
     @classmethod
-    def build(cls, flat: np.ndarray, shape: tuple[int, ...], spacing: tuple[float, float, float]) -> _BorderTree:
-        """Tree of the border voxels with C-order flat indices ``flat`` (shape ``(M,)``)."""
-        scale = np.asarray(spacing, dtype=np.float64)
-        coords = np.stack(np.unravel_index(flat, shape), axis=1)
-        if flat.size == 0:
-            return cls(None, coords, shape, scale)
-        tree = cKDTree(
-            coords * scale,
-            leafsize=_LEAFSIZE,
-            balanced_tree=False,
-            compact_nodes=False,
-            copy_data=False,
-        )
-        return cls(tree, coords, shape, scale)
+    def build(cls, flat: np.ndarray, shape: tuple[int, ...], scale: np.ndarray) -> _PointTree:
+        """Tree of the voxels with C-order flat indices ``flat`` (shape ``(M,)``)."""
+        return cls.from_coords(np.stack(np.unravel_index(flat, shape), axis=1), scale)
 
-    def distances(self, query_flat: np.ndarray, todo: np.ndarray) -> np.ndarray:
-        """Distance from each query voxel to the nearest border voxel of this tree.
+    @classmethod
+    def from_coords(cls, coords: np.ndarray, scale: np.ndarray) -> _PointTree:
+        """Tree of integer voxel coordinates of shape ``(M, 3)``."""
+        if coords.shape[0] == 0:
+            return cls(coords, None)
+        # Unbalanced trees without compacted nodes build fastest; the build dominates the cost.
+        tree = cKDTree(coords * scale, leafsize=_LEAFSIZE, balanced_tree=False, compact_nodes=False, copy_data=False)
+        return cls(coords, tree)
 
-        Args:
-            query_flat: ``(N,)`` C-order flat indices of the query (border) voxels.
-            todo: ``(N,)`` bool, the voxels to query; the others are border voxels of this
-                mask too, at distance 0.
 
-        Returns:
-            ``(N,)`` float64 distances in C order; ``+inf`` everywhere if this mask is empty.
-        """
-        if self.tree is None:
-            return np.full(query_flat.size, np.inf)
-        dist = np.zeros(query_flat.size, dtype=np.float64)
-        if not todo.any():
-            return dist
-        query = np.stack(np.unravel_index(query_flat[todo], self.shape), axis=1)
-        dist[todo] = self._nearest(query)
-        return dist
+def _directed(
+    todo: np.ndarray,
+    query: np.ndarray,
+    one_step: np.ndarray,
+    *,
+    targets: Sequence[_PointTree],
+    n_target: int,
+    scale: np.ndarray,
+) -> np.ndarray:
+    """Distance from each border voxel of one mask to the other mask's border.
 
-    def _nearest(self, query: np.ndarray) -> np.ndarray:
-        """Exact nearest distances for ``(N, 3)`` integer query coordinates."""
-        points = query * self.scale
-        k = min(2, self.coords.shape[0])
-        found, nearest = self.tree.query(points, k=k, workers=-1)
-        if k == 1:
-            return scaled_norm(query - self.coords[nearest], self.scale)
-        dist = scaled_norm(query - self.coords[nearest[:, 0]], self.scale)
-        # Equidistant neighbours (e.g. offsets (5, 0) and (3, 4)) can differ in the last bit
-        # once scaled; the EDT keeps the smallest float, so take the minimum over all of them.
-        tied = (found[:, 1] <= found[:, 0] * _TIE_RTOL) & (
-            found[:, 0] * _TIE_RTOL >= _first_ambiguous_distance(tuple(self.scale.tolist()))
-        )
-        if tied.any():
-            dist[tied] = self._smallest_of_ties(query[tied], found[tied, 0])
-        return dist
+    Args:
+        todo: ``(N,)`` bool in C order, the border voxels not on the other border (the others
+            are at distance 0).
+        query: ``(todo.sum(), 3)`` integer coordinates of the ``todo`` voxels, in order.
+        one_step: ``(todo.sum(),)`` bool, ``todo`` voxels one finest step from the other border.
+        targets: trees whose union is the other mask's border.
+        n_target: number of border voxels of the other mask.
+        scale: ``(3,)`` spacing.
 
-    def _smallest_of_ties(self, query: np.ndarray, radius: np.ndarray) -> np.ndarray:
-        """Smallest EDT-style distance among all neighbours within ``radius`` (ties)."""
-        lists = self.tree.query_ball_point(query * self.scale, radius * _TIE_RTOL, workers=-1)
+    Returns:
+        ``(N,)`` float64 distances; ``+inf`` everywhere when the other mask is empty.
+    """
+    if n_target == 0:
+        return np.full(todo.size, np.inf)
+    step = np.zeros((1, 3), dtype=np.int64)
+    step[0, int(np.argmin(scale))] = 1
+    found = np.full(len(query), scaled_norm(step, scale)[0])
+    far = ~one_step
+    if far.any():
+        found[far] = _nearest(query[far], [t for t in targets if t.tree is not None], scale)
+    dist = np.zeros(todo.size, dtype=np.float64)
+    dist[todo] = found
+    return dist
+
+
+def _nearest(query: np.ndarray, targets: Sequence[_PointTree], scale: np.ndarray) -> np.ndarray:
+    """Exact nearest distance from ``(N, 3)`` integer coordinates to the union of ``targets``.
+
+    Each tree gives its two nearest points; the overall nearest is exact, and its distance is
+    recomputed EDT-style. Where the two nearest candidates are equally far (within rounding),
+    every equidistant point is gathered and the smallest float kept, as the EDT keeps it:
+    offsets such as (5, 0) and (3, 4) are equal in reals but not once scaled by 0.7.
+    """
+    points = query * scale
+    best = np.full(len(query), np.inf)  # KD-tree distance of the nearest candidate
+    second = np.full(len(query), np.inf)  # ... and of the runner-up, over all trees
+    dist = np.full(len(query), np.inf)  # EDT-style distance of the nearest candidate
+    unit = float(scale.min())
+    for target in targets:
+        found, index = _query_within(target, points, best, unit)
+        closer = found[:, 0] < best
+        second = np.where(closer, np.minimum(best, found[:, 1]), np.minimum(second, found[:, 0]))
+        best = np.where(closer, found[:, 0], best)
+        nearest = target.coords[np.minimum(index[:, 0], target.coords.shape[0] - 1)]
+        dist = np.where(closer, scaled_norm(query - nearest, scale), dist)
+    threshold = _first_ambiguous_distance(tuple(scale.tolist()))
+    tied = (second <= best * _TIE_RTOL) & (best * _TIE_RTOL >= threshold)
+    if tied.any():
+        dist[tied] = _smallest_of_ties(query[tied], best[tied] * _TIE_RTOL, targets, scale)
+    return dist
+
+
+def _query_within(
+    target: _PointTree, points: np.ndarray, bound: np.ndarray, unit: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two nearest neighbours of each point, searched only up to (about) its ``bound``.
+
+    A KD-tree search costs more the farther the nearest neighbour is, and a second tree only
+    matters where it beats the first one's distance. ``cKDTree.query`` takes one scalar bound,
+    so points are grouped by bound rounded up on a sqrt(2) grid (a few dozen groups at most).
+
+    Returns:
+        ``(N, 2)`` distances (``inf`` where nothing lies within the bound) and indices (equal to
+        the number of tree points there).
+    """
+    k = min(2, target.coords.shape[0])
+    found = np.full((len(points), 2), np.inf)
+    index = np.full((len(points), 2), target.coords.shape[0], dtype=np.intp)
+    finite = np.isfinite(bound)
+    level = np.full(len(points), np.iinfo(np.int64).max)
+    level[finite] = np.ceil(2 * np.log2(np.maximum(bound[finite], unit) / unit)).astype(np.int64)
+    for value in np.unique(level):
+        rows = np.flatnonzero(level == value)
+        limit = np.inf if value == np.iinfo(np.int64).max else unit * 2 ** (value / 2) * (1 + 1e-6)
+        d, i = target.tree.query(points[rows], k=k, distance_upper_bound=limit, workers=-1)
+        found[rows, :k] = d.reshape(len(rows), k)
+        index[rows, :k] = i.reshape(len(rows), k)
+    return found, index
+
+
+def _smallest_of_ties(
+    query: np.ndarray, radius: np.ndarray, targets: Sequence[_PointTree], scale: np.ndarray
+) -> np.ndarray:
+    """Smallest EDT-style distance among all target points within ``radius`` of each query."""
+    smallest = np.full(len(query), np.inf)
+    for target in targets:
+        lists = target.tree.query_ball_point(query * scale, radius, workers=-1)
         counts = np.fromiter(map(len, lists), dtype=np.intp, count=len(lists))
+        if not counts.any():
+            continue
         members = np.fromiter(chain.from_iterable(lists), dtype=np.intp, count=int(counts.sum()))
         owners = np.repeat(np.arange(len(lists)), counts)
-        candidate = scaled_norm(query[owners] - self.coords[members], self.scale)
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        return np.minimum.reduceat(candidate, starts)
+        candidate = scaled_norm(query[owners] - target.coords[members], scale)
+        np.minimum.at(smallest, owners, candidate)
+    return smallest
 
 
 def scaled_norm(offsets: np.ndarray, scale: np.ndarray) -> np.ndarray:
