@@ -150,6 +150,36 @@ def test_directed_distances_equal_brute_force(seed: int) -> None:
     np.testing.assert_allclose(got.ref_to_pred, cdist(coords_r, coords_p).min(1), rtol=1e-12)
 
 
+def _special_pairs() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    shape = (20, 18, 9)
+    box = box_mask(shape, ((3, 12), (4, 11), (2, 6)))
+    voxel = np.zeros(shape, dtype=bool)
+    voxel[16, 2, 7] = True
+    grown = ndimage.binary_dilation(box, ndimage.generate_binary_structure(3, 1))
+    edge = box_mask(shape, ((0, 19), (0, 5), (0, 8)))  # touches five image faces
+    return {
+        "identical (every border voxel shared)": (box, box.copy()),
+        "disjoint (no shared voxel)": (
+            box_mask(shape, ((0, 2), (0, 2), (0, 2))),
+            box_mask(shape, ((15, 19), (14, 17), (6, 8))),
+        ),
+        "one-voxel target": (box, voxel),
+        "one-voxel query": (voxel, box),
+        "grown by one voxel": (grown, box),
+        "touching the image edges": (edge, box),
+    }
+
+
+@pytest.mark.parametrize("spacing", [F32_SPACING, (1.0, 1.0, 1.0)])
+@pytest.mark.parametrize("case", list(_special_pairs()))
+def test_special_configurations_equal_the_edt_path(case: str, spacing) -> None:
+    pred, ref = _special_pairs()[case]
+    fast = surface_distances(pred, ref, spacing)
+    slow = edt_surface_distances(pred, ref, spacing)
+    assert np.array_equal(fast.pred_to_ref, slow.pred_to_ref)
+    assert np.array_equal(fast.ref_to_pred, slow.ref_to_pred)
+
+
 def test_equidistant_neighbours_resolve_to_the_smallest_float() -> None:
     """Offsets (5, 0) and (3, 4) are equally far in reals but not in floats at 0.7 um."""
     scale = np.array([0.7, 0.7, 5.0])
