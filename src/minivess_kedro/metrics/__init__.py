@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from minivess_kedro.metrics._validation import DistanceUnits
 from minivess_kedro.metrics.aggregation import (
     VolumePair,
     build_volume_table,
@@ -72,6 +73,7 @@ __all__ = [
     "BettiNumbers",
     "CentrelineDSCMetric",
     "DSCMetric",
+    "DistanceUnits",
     "ForegroundDiceF1",
     "HausdorffDistanceMetric",
     "MASDMetric",

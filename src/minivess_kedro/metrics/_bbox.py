@@ -25,13 +25,3 @@ def bounding_box(mask: np.ndarray, margin: int = 0) -> tuple[slice, ...] | None:
         stop = min(int(hits[-1]) + 1 + margin, mask.shape[axis])
         slices.append(slice(start, stop))
     return tuple(slices)
-
-
-def union_bounding_box(*masks: np.ndarray, margin: int = 0) -> tuple[slice, ...] | None:
-    """Bounding box of the union of several same-shape masks (``None`` if all are empty)."""
-    boxes = [b for b in (bounding_box(m, margin) for m in masks) if b is not None]
-    if not boxes:
-        return None
-    return tuple(
-        slice(min(b[axis].start for b in boxes), max(b[axis].stop for b in boxes)) for axis in range(len(boxes[0]))
-    )

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from minivess_kedro.metrics._validation import DistanceUnits
 from minivess_kedro.metrics.bootstrap import (
     DEFAULT_SEED,
     bootstrap_mean_ci,
@@ -80,7 +81,7 @@ class VolumePair:
 def evaluate_volumes(
     pairs: Iterable[VolumePair],
     nsd_tau: float = 1.0,
-    distance_units: str = "physical",
+    distance_units: DistanceUnits = "physical",
     progress: bool | None = None,
 ) -> pd.DataFrame:
     """:func:`evaluate_pair` on every volume, as a per-volume table.

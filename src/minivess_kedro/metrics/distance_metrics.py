@@ -21,6 +21,7 @@ import numpy as np
 
 from minivess_kedro.metrics._base import VolumeMetric
 from minivess_kedro.metrics._validation import (
+    DistanceUnits,
     as_binary_mask,
     check_percentile,
     check_same_shape,
@@ -74,7 +75,9 @@ def nsd_from_distances(distances: SurfaceDistances, tau: float = 1.0) -> float:
     return float(within / (distances.n_border_pred + distances.n_border_ref))
 
 
-def _distances(pred: np.ndarray, ref: np.ndarray, spacing: Sequence[float], distance_units: str) -> SurfaceDistances:
+def _distances(
+    pred: np.ndarray, ref: np.ndarray, spacing: Sequence[float], distance_units: DistanceUnits
+) -> SurfaceDistances:
     pred_b = as_binary_mask(pred, "pred")
     ref_b = as_binary_mask(ref, "ref")
     check_same_shape(pred_b, ref_b)
@@ -85,7 +88,7 @@ def compute_masd(
     pred: np.ndarray,
     ref: np.ndarray,
     spacing: Sequence[float],
-    distance_units: str = "physical",
+    distance_units: DistanceUnits = "physical",
 ) -> float:
     """Mean average surface distance of a binary mask pair.
 
@@ -106,7 +109,7 @@ def compute_hausdorff_distance(
     ref: np.ndarray,
     spacing: Sequence[float],
     percentile: float = 95.0,
-    distance_units: str = "physical",
+    distance_units: DistanceUnits = "physical",
 ) -> float:
     """Percentile Hausdorff distance (HD95 by default) of a binary mask pair.
 
@@ -130,7 +133,7 @@ def compute_nsd(
     ref: np.ndarray,
     spacing: Sequence[float],
     tau: float = 1.0,
-    distance_units: str = "physical",
+    distance_units: DistanceUnits = "physical",
 ) -> float:
     """Normalised surface distance (surface Dice) at tolerance ``tau`` of a binary mask pair.
 
@@ -155,7 +158,7 @@ class MASDMetric(VolumeMetric):
         distance_units: ``"physical"`` or ``"voxel"``.
     """
 
-    def __init__(self, distance_units: str = "physical") -> None:
+    def __init__(self, distance_units: DistanceUnits = "physical") -> None:
         super().__init__()
         resolve_spacing((1.0, 1.0, 1.0), distance_units)  # fail on a bad unit now, not later
         self.distance_units = distance_units
@@ -172,7 +175,7 @@ class HausdorffDistanceMetric(VolumeMetric):
         distance_units: ``"physical"`` or ``"voxel"``.
     """
 
-    def __init__(self, percentile: float = 95.0, distance_units: str = "physical") -> None:
+    def __init__(self, percentile: float = 95.0, distance_units: DistanceUnits = "physical") -> None:
         super().__init__()
         resolve_spacing((1.0, 1.0, 1.0), distance_units)
         self.percentile = check_percentile(percentile)
@@ -190,7 +193,7 @@ class NSDMetric(VolumeMetric):
         distance_units: ``"physical"`` or ``"voxel"``.
     """
 
-    def __init__(self, tau: float = 1.0, distance_units: str = "physical") -> None:
+    def __init__(self, tau: float = 1.0, distance_units: DistanceUnits = "physical") -> None:
         super().__init__()
         resolve_spacing((1.0, 1.0, 1.0), distance_units)
         self.tau = check_tolerance(tau, "tau")

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from minivess_kedro.metrics._validation import (
+    DistanceUnits,
     as_binary_mask,
     check_same_shape,
     check_tolerance,
@@ -60,7 +61,7 @@ def evaluate_pair(
     ref: np.ndarray,
     spacing: Sequence[float],
     nsd_tau: float = 1.0,
-    distance_units: str = "physical",
+    distance_units: DistanceUnits = "physical",
 ) -> dict[str, Any]:
     """Every per-volume metric of a binary prediction/reference pair.
 

@@ -25,6 +25,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from minivess_kedro.metrics._validation import (
+    DistanceUnits,
     as_binary_mask,
     check_same_shape,
     resolve_spacing,
@@ -69,7 +70,7 @@ def compute_surface_distances(
     pred: np.ndarray,
     ref: np.ndarray,
     spacing: Sequence[float],
-    distance_units: str = "physical",
+    distance_units: DistanceUnits = "physical",
 ) -> SurfaceDistances:
     """Exact directed border distances of a binary mask pair.
 
