@@ -100,11 +100,11 @@ def surface_distances(pred: np.ndarray, ref: np.ndarray, spacing: tuple[float, f
     P's border, only in R's border. A P-only voxel with an R-border voxel one step away along
     a finest axis is at exactly that step (nothing but distance 0 is closer): no query either.
     The others query KD-trees: the nearest R-border voxel of a P-only voxel is the nearer of its
-    nearest shared and its nearest R-only voxel, so there is one tree per set and the shared
+    nearest R-only and its nearest shared voxel, so there is one tree per set and the shared
     voxels, usually most of the border, go into one tree instead of two.
 
     Erosions and KD-tree queries release the GIL, tree construction does not: the borders are
-    computed in two threads, and one direction is queried while the last tree is built.
+    computed in two threads, and the small trees are queried while the shared tree is built.
     """
     shape = pred.shape
     scale = np.asarray(spacing, dtype=np.float64)
@@ -116,29 +116,41 @@ def surface_distances(pred: np.ndarray, ref: np.ndarray, spacing: tuple[float, f
         flat_ref = np.flatnonzero(border_ref)
         only_pred = ~border_ref.ravel()[flat_pred]  # in C order, like flat_pred
         only_ref = ~border_pred.ravel()[flat_ref]
-        pred_coords = np.stack(np.unravel_index(flat_pred[only_pred], shape), axis=1)
-        ref_coords = np.stack(np.unravel_index(flat_ref[only_ref], shape), axis=1)
-        pred_step = _one_step_away(pred_coords, border_ref, scale)
-        ref_step = _one_step_away(ref_coords, border_pred, scale)
+        pred_side = _PointTree.build(flat_pred[only_pred], shape, scale)
+        ref_side = _PointTree.build(flat_ref[only_ref], shape, scale)
+        pred_search = _NearestSearch(pred_side.coords, _one_step_away(pred_side.coords, border_ref, scale), scale)
+        ref_search = _NearestSearch(ref_side.coords, _one_step_away(ref_side.coords, border_pred, scale), scale)
         del border_pred, border_ref  # peak memory stays at a few volume-sized arrays
 
+        def search_small_trees() -> None:
+            pred_search.add(ref_side)
+            ref_search.add(pred_side)
+
+        pending = pool.submit(search_small_trees)
         shared = _PointTree.build(flat_pred[~only_pred], shape, scale)
-        ref_side = _PointTree.from_coords(ref_coords, scale)
-        pending = pool.submit(
-            _directed,
-            only_pred,
-            pred_coords,
-            pred_step,
-            targets=(shared, ref_side),
-            n_target=flat_ref.size,
-            scale=scale,
-        )
-        pred_side = _PointTree.from_coords(pred_coords, scale)
-        ref_to_pred = _directed(
-            only_ref, ref_coords, ref_step, targets=(shared, pred_side), n_target=flat_pred.size, scale=scale
-        )
-        pred_to_ref = pending.result()
+        pending.result()
+        pending = pool.submit(pred_search.add, shared)
+        ref_search.add(shared)
+        pending.result()
+        pending = pool.submit(pred_search.finish, (ref_side, shared))
+        ref_to_pred = _assemble(only_ref, ref_search.finish((pred_side, shared)), flat_pred.size)
+        pred_to_ref = _assemble(only_pred, pending.result(), flat_ref.size)
     return SurfaceDistances(pred_to_ref=pred_to_ref, ref_to_pred=ref_to_pred, spacing=spacing)
+
+
+def _assemble(todo: np.ndarray, found: np.ndarray, n_target: int) -> np.ndarray:
+    """Directed distances of all border voxels: 0 where shared, ``found`` where ``todo``.
+
+    Args:
+        todo: ``(N,)`` bool in C order, border voxels not on the other border.
+        found: ``(todo.sum(),)`` their distances.
+        n_target: number of border voxels of the other mask (0: all distances are ``inf``).
+    """
+    if n_target == 0:
+        return np.full(todo.size, np.inf)
+    dist = np.zeros(todo.size, dtype=np.float64)
+    dist[todo] = found
+    return dist
 
 
 def _one_step_away(coords: np.ndarray, target: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -174,11 +186,7 @@ class _PointTree:
     @classmethod
     def build(cls, flat: np.ndarray, shape: tuple[int, ...], scale: np.ndarray) -> _PointTree:
         """Tree of the voxels with C-order flat indices ``flat`` (shape ``(M,)``)."""
-        return cls.from_coords(np.stack(np.unravel_index(flat, shape), axis=1), scale)
-
-    @classmethod
-    def from_coords(cls, coords: np.ndarray, scale: np.ndarray) -> _PointTree:
-        """Tree of integer voxel coordinates of shape ``(M, 3)``."""
+        coords = np.stack(np.unravel_index(flat, shape), axis=1)
         if coords.shape[0] == 0:
             return cls(coords, None)
         # Unbalanced trees without compacted nodes build fastest; the build dominates the cost.
@@ -186,67 +194,53 @@ class _PointTree:
         return cls(coords, tree)
 
 
-def _directed(
-    todo: np.ndarray,
-    query: np.ndarray,
-    one_step: np.ndarray,
-    *,
-    targets: Sequence[_PointTree],
-    n_target: int,
-    scale: np.ndarray,
-) -> np.ndarray:
-    """Distance from each border voxel of one mask to the other mask's border.
+class _NearestSearch:
+    """Exact nearest distance from query voxels to a union of trees, one tree at a time.
+
+    Each tree gives its two nearest points, searched only as far as the best distance so far;
+    the overall nearest is exact and its distance is recomputed EDT-style. :meth:`finish`
+    settles ties: where the two nearest candidates are equally far (within rounding), every
+    equidistant point is gathered and the smallest float kept, as the EDT keeps it (offsets
+    (5, 0) and (3, 4) are equal in reals but not once scaled by 0.7).
 
     Args:
-        todo: ``(N,)`` bool in C order, the border voxels not on the other border (the others
-            are at distance 0).
-        query: ``(todo.sum(), 3)`` integer coordinates of the ``todo`` voxels, in order.
-        one_step: ``(todo.sum(),)`` bool, ``todo`` voxels one finest step from the other border.
-        targets: trees whose union is the other mask's border.
-        n_target: number of border voxels of the other mask.
+        coords: ``(N, 3)`` integer coordinates of the query voxels.
+        one_step: ``(N,)`` bool, voxels one finest step from the target (answered directly).
         scale: ``(3,)`` spacing.
-
-    Returns:
-        ``(N,)`` float64 distances; ``+inf`` everywhere when the other mask is empty.
     """
-    if n_target == 0:
-        return np.full(todo.size, np.inf)
-    step = np.zeros((1, 3), dtype=np.int64)
-    step[0, int(np.argmin(scale))] = 1
-    found = np.full(len(query), scaled_norm(step, scale)[0])
-    far = ~one_step
-    if far.any():
-        found[far] = _nearest(query[far], [t for t in targets if t.tree is not None], scale)
-    dist = np.zeros(todo.size, dtype=np.float64)
-    dist[todo] = found
-    return dist
 
+    def __init__(self, coords: np.ndarray, one_step: np.ndarray, scale: np.ndarray) -> None:
+        self.scale = scale
+        self.one_step = one_step
+        self.query = coords[~one_step]
+        self.points = self.query * scale
+        self.best = np.full(len(self.query), np.inf)  # KD-tree distance of the nearest candidate
+        self.second = np.full(len(self.query), np.inf)  # ... and of the runner-up
+        self.dist = np.full(len(self.query), np.inf)  # EDT-style distance of the nearest
 
-def _nearest(query: np.ndarray, targets: Sequence[_PointTree], scale: np.ndarray) -> np.ndarray:
-    """Exact nearest distance from ``(N, 3)`` integer coordinates to the union of ``targets``.
-
-    Each tree gives its two nearest points; the overall nearest is exact, and its distance is
-    recomputed EDT-style. Where the two nearest candidates are equally far (within rounding),
-    every equidistant point is gathered and the smallest float kept, as the EDT keeps it:
-    offsets such as (5, 0) and (3, 4) are equal in reals but not once scaled by 0.7.
-    """
-    points = query * scale
-    best = np.full(len(query), np.inf)  # KD-tree distance of the nearest candidate
-    second = np.full(len(query), np.inf)  # ... and of the runner-up, over all trees
-    dist = np.full(len(query), np.inf)  # EDT-style distance of the nearest candidate
-    unit = float(scale.min())
-    for target in targets:
-        found, index = _query_within(target, points, best, unit)
-        closer = found[:, 0] < best
-        second = np.where(closer, np.minimum(best, found[:, 1]), np.minimum(second, found[:, 0]))
-        best = np.where(closer, found[:, 0], best)
+    def add(self, target: _PointTree) -> None:
+        """Take the points of ``target`` into account."""
+        if target.tree is None or not len(self.query):
+            return
+        found, index = _query_within(target, self.points, self.best, float(self.scale.min()))
+        closer = found[:, 0] < self.best
+        self.second = np.where(closer, np.minimum(self.best, found[:, 1]), np.minimum(self.second, found[:, 0]))
+        self.best = np.where(closer, found[:, 0], self.best)
         nearest = target.coords[np.minimum(index[:, 0], target.coords.shape[0] - 1)]
-        dist = np.where(closer, scaled_norm(query - nearest, scale), dist)
-    threshold = _first_ambiguous_distance(tuple(scale.tolist()))
-    tied = (second <= best * _TIE_RTOL) & (best * _TIE_RTOL >= threshold)
-    if tied.any():
-        dist[tied] = _smallest_of_ties(query[tied], best[tied] * _TIE_RTOL, targets, scale)
-    return dist
+        self.dist = np.where(closer, scaled_norm(self.query - nearest, self.scale), self.dist)
+
+    def finish(self, targets: Sequence[_PointTree]) -> np.ndarray:
+        """Distances of all query voxels (``(N,)``) once every tree of ``targets`` was added."""
+        threshold = _first_ambiguous_distance(tuple(self.scale.tolist()))
+        tied = (self.second <= self.best * _TIE_RTOL) & (self.best * _TIE_RTOL >= threshold)
+        if tied.any():
+            present = [t for t in targets if t.tree is not None]
+            self.dist[tied] = _smallest_of_ties(self.query[tied], self.best[tied] * _TIE_RTOL, present, self.scale)
+        step = np.zeros((1, 3), dtype=np.int64)
+        step[0, int(np.argmin(self.scale))] = 1
+        out = np.full(self.one_step.size, scaled_norm(step, self.scale)[0])
+        out[~self.one_step] = self.dist
+        return out
 
 
 def _query_within(
@@ -254,9 +248,9 @@ def _query_within(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two nearest neighbours of each point, searched only up to (about) its ``bound``.
 
-    A KD-tree search costs more the farther the nearest neighbour is, and a second tree only
-    matters where it beats the first one's distance. ``cKDTree.query`` takes one scalar bound,
-    so points are grouped by bound rounded up on a sqrt(2) grid (a few dozen groups at most).
+    A KD-tree search costs more the farther the nearest neighbour is, and a later tree only
+    matters where it beats the earlier ones' distance. ``cKDTree.query`` takes one scalar
+    bound, so points are grouped by bound rounded up on a sqrt(2) grid (a few dozen groups).
 
     Returns:
         ``(N, 2)`` distances (``inf`` where nothing lies within the bound) and indices (equal to
