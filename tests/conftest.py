@@ -32,6 +32,10 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(PROJECT_ROOT / "conf", target / "conf", ignore=shutil.ignore_patterns("local"))
     (target / "conf" / "local").mkdir()
     (target / "src").mkdir()  # Kedro checks that it exists; the package itself is installed
+    # MLflow caches one store per tracking URI in the process: a relative sqlite URI would keep
+    # pointing at the first scratch project's database, so each scratch project names its own.
+    mlflow_conf = target / "conf" / "base" / "mlflow.yml"
+    mlflow_conf.write_text(mlflow_conf.read_text().replace("sqlite:///mlflow.db", f"sqlite:///{target / 'mlflow.db'}"))
     monkeypatch.chdir(target)
     return target
 

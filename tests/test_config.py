@@ -32,7 +32,7 @@ def _loader(env: str, runtime_params: dict | None = None) -> dict[str, dict]:
 def _flatten(tree: dict, prefix: str = "") -> dict[str, object]:
     flat = {}
     for key, value in tree.items():
-        if isinstance(value, dict) and value:
+        if isinstance(value, dict):  # an empty dict (e.g. loss_kwargs: {}) has no keys to keep
             flat |= _flatten(value, f"{prefix}{key}.")
         else:
             flat[f"{prefix}{key}"] = value
@@ -95,7 +95,7 @@ def test_runtime_params_reach_parameters_catalog_and_run_name() -> None:
     loader = _loader("gpu_low", {"loss": "cbdice", "fold_idx": 1})
     assert loader["parameters"]["loss"] == "cbdice" and loader["parameters"]["fold_idx"] == 1
     assert loader["catalog"]["fold_split"]["filepath"].endswith("/splits/fold_1.json")
-    assert loader["mlflow"]["tracking"]["run"]["name"] == "cbdice_fold1"
+    assert loader["mlflow"]["tracking"]["run"]["name"] == "cbdice-fold1"
 
 
 def test_catalog_defaults_without_runtime_params() -> None:

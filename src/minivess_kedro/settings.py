@@ -1,6 +1,10 @@
-"""Project settings: the config loader and its merge strategy."""
+"""Project settings: the config loader, its merge strategy and the project hooks."""
 
 from kedro.config import OmegaConfigLoader
+
+from minivess_kedro.hooks import ResolvedConfigLogger, RunParameterChecks
+
+HOOKS = (RunParameterChecks(), ResolvedConfigLogger())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

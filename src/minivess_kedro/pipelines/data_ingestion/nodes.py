@@ -38,7 +38,7 @@ def _index(volumes: list[VolumeFiles]) -> dict[str, dict[str, str]]:
     }
 
 
-def prepare_raw_data(params: DataIngestionParams) -> dict:
+def prepare_raw_data(params: dict) -> dict:
     """Makes ``<raw_root>/<source>/`` hold the volumes in the canonical layout.
 
     Synthetic volumes are generated once per setting; a local folder is linked or copied (never
@@ -49,6 +49,7 @@ def prepare_raw_data(params: DataIngestionParams) -> dict:
         file problems (bad names, duplicate ids, unpaired files) are reported by validation,
         together with the content problems.
     """
+    params = DataIngestionParams.model_validate(params)
     root = Path(params.raw_root) / params.source
     problems: list[str] = []
     if params.source == "synthetic":

@@ -12,8 +12,9 @@ from minivess_kedro.pipelines.splitting.params import SplittingParams
 logger = logging.getLogger(__name__)
 
 
-def create_splits(volume_manifest: pd.DataFrame, params: SplittingParams) -> dict:
+def create_splits(volume_manifest: pd.DataFrame, params: dict) -> dict:
     """The study's splits: the user's file (validated) or generated from the manifest's ids."""
+    params = SplittingParams.model_validate(params)
     ids = volume_manifest["volume_id"].tolist()
     if params.split_file:
         splits = load_split_file(params.split_file)

@@ -1,0 +1,5 @@
+"""Whole-volume prediction with MONAI's sliding-window inference."""
+
+from minivess_kedro.inference.sliding_window import SlidingWindowConfig, predict_logits
+
+__all__ = ["SlidingWindowConfig", "predict_logits"]

@@ -1,0 +1,58 @@
+"""Every parameter group's schema, checked together before a run starts.
+
+Nodes receive plain dicts (so that kedro-mlflow logs them flattened, ``training.compute.batch_size``)
+and read them through these models; the project hook validates all groups first, so a typo or a
+bad value stops the run before any work, with every problem and its key listed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from minivess_kedro.losses import LOSS_NAMES
+from minivess_kedro.pipelines.data_ingestion.params import DataIngestionParams
+from minivess_kedro.pipelines.splitting.params import SplittingParams
+from minivess_kedro.pipelines.training.params import TrainingParams
+
+PARAMETER_MODELS: dict[str, type[BaseModel]] = {
+    "data_ingestion": DataIngestionParams,
+    "splitting": SplittingParams,
+    "training": TrainingParams,
+}
+
+
+class ParameterError(ValueError):
+    """Invalid parameters; the message names every bad key and what is expected."""
+
+
+def _describe(group: str, error: ValidationError) -> list[str]:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in (group, *item["loc"]))
+        lines.append(f"{where}: {item['msg']}" + (f" (got {item['input']!r})" if item["type"] != "missing" else ""))
+    return lines
+
+
+def validate_parameters(parameters: dict[str, Any]) -> None:
+    """Checks the top-level ``loss`` and ``fold_idx`` and every typed group.
+
+    Raises:
+        ParameterError: listing every problem, each with its dotted key.
+    """
+    problems = []
+    loss, fold_idx = parameters.get("loss"), parameters.get("fold_idx")
+    if loss not in LOSS_NAMES:
+        problems.append(f"loss={loss!r} is not a loss of the study; valid: {', '.join(LOSS_NAMES)}")
+    if isinstance(fold_idx, bool) or not isinstance(fold_idx, int) or fold_idx < 0:
+        problems.append(f"fold_idx={fold_idx!r} must be a fold index 0, 1, ... (an integer)")
+    for group, model in PARAMETER_MODELS.items():
+        if group not in parameters:
+            continue
+        try:
+            model.model_validate(parameters[group])
+        except ValidationError as err:
+            problems += _describe(group, err)
+    if problems:
+        raise ParameterError(f"{len(problems)} parameter problem(s):\n  " + "\n  ".join(problems))

@@ -1,0 +1,159 @@
+"""Nodes of ``training``: load the fold, train (resuming when possible), record the run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import mlflow
+import pandas as pd
+import torch
+
+from minivess_kedro.inference import SlidingWindowConfig
+from minivess_kedro.io import NiftiVolume
+from minivess_kedro.losses import build_loss
+from minivess_kedro.models import build_dynunet
+from minivess_kedro.pipelines.training.params import TrainingParams
+from minivess_kedro.pipelines.training.tracking import run_tags, start_tracking
+from minivess_kedro.training import (
+    FitConfig,
+    LoaderSettings,
+    Trainer,
+    VolumeItem,
+    build_training_dataset,
+    build_validation_dataset,
+    resolve_device,
+)
+from minivess_kedro.training.seeding import seed_everything
+
+logger = logging.getLogger(__name__)
+Loaders = dict[str, Callable[[], NiftiVolume]]
+
+
+def load_fold_volumes(raw_images: Loaders, raw_labels: Loaders, ids: list[str], split: str) -> list[VolumeItem]:
+    """The volumes of one split, loaded from the raw partitions.
+
+    Raises:
+        KeyError: ids of the split file that the raw data does not have (named, with the fix).
+    """
+    missing = sorted(set(ids) - (set(raw_images) & set(raw_labels)))
+    if missing:
+        raise KeyError(
+            f"{split} ids {missing} of the fold are not in the raw data; rerun "
+            "`kedro run --pipelines data_ingestion,splitting` with the same --env and --params"
+        )
+    items = []
+    for volume_id in ids:
+        image, label = raw_images[volume_id](), raw_labels[volume_id]()
+        items.append(VolumeItem(volume_id, image.array, label.array, image.spacing))
+    return items
+
+
+def _run_settings(loss: str, params: TrainingParams, fold_split: dict, fingerprint: dict) -> dict:
+    """What defines the run: a checkpoint resumes only under the same settings."""
+    training = params.model_dump(mode="json", exclude={"restart", "checkpoint_dir", "experiment_phase"})
+    training["compute"].pop("num_workers")
+    training["compute"].pop("device")  # a run may resume on another machine
+    return {
+        "loss": loss,
+        "fold_idx": fold_split["fold_idx"],
+        "train_ids": fold_split["train"],
+        "val_ids": fold_split["val"],
+        "dataset_fingerprint": fingerprint["fingerprint"],
+        "training": training,
+    }
+
+
+def loop_settings(params: TrainingParams) -> tuple[LoaderSettings, SlidingWindowConfig, FitConfig]:
+    """The compute profile and training parameters as the loop's settings."""
+    compute = params.compute
+    loader = LoaderSettings(
+        patch_size=compute.patch_size,
+        batch_size=compute.batch_size,
+        num_workers=compute.num_workers,
+        samples_per_volume=params.samples_per_volume,
+        cache_rate=params.cache_rate,
+    )
+    window = SlidingWindowConfig(
+        roi_size=compute.patch_size,
+        sw_batch_size=params.sliding_window.sw_batch_size,
+        overlap=params.sliding_window.overlap,
+        mode=params.sliding_window.mode,
+    )
+    fit = FitConfig(
+        max_epochs=params.max_epochs,
+        learning_rate=params.learning_rate,
+        weight_decay=params.weight_decay,
+        warmup_epochs=params.warmup_epochs,
+        patience=params.patience,
+        grad_clip=params.grad_clip,
+        grad_accumulation=compute.grad_accumulation,
+        amp=compute.amp,
+        val_every=params.val_every,
+        metrics_every=params.metrics_every,
+        seed=params.seed,
+        deterministic=params.deterministic,
+    )
+    return loader, window, fit
+
+
+def _log_epoch(epoch: int, record: dict[str, float]) -> None:
+    if mlflow.active_run() is not None:
+        mlflow.log_metrics({k: float(v) for k, v in record.items() if k != "epoch"}, step=epoch)
+
+
+def train_model(
+    raw_images: Loaders,
+    raw_labels: Loaders,
+    fold_split: dict,
+    dataset_fingerprint: dict,
+    loss: str,
+    params: dict,
+) -> tuple[dict[str, torch.Tensor], pd.DataFrame, dict, dict]:
+    """Trains DynUNet on the fold's training volumes, selecting on its validation volumes.
+
+    Resumes from ``<checkpoint_dir>/last.pt`` when a run with the same settings was interrupted,
+    and returns at once when that run had finished.
+
+    Returns:
+        The best model state dict, the per-epoch history, the model config (JSON-ready) and a
+        summary (best epoch, best validation DSC, stopping reason, resume point).
+    """
+    params = TrainingParams.model_validate(params)
+    loss_kwargs = params.loss_kwargs.get(loss, {})
+    loss_fn = build_loss(loss, **loss_kwargs)  # an unknown loss or kwarg fails here, before any loading
+    start_tracking(run_tags(loss, fold_split["fold_idx"], params, dataset_fingerprint))
+    device = resolve_device(params.compute.device)
+    train_items = load_fold_volumes(raw_images, raw_labels, fold_split["train"], "train")
+    val_items = load_fold_volumes(raw_images, raw_labels, fold_split["val"], "val")
+    seed_everything(params.seed, params.deterministic)
+    model_config = params.model.to_config()
+    model = build_dynunet(model_config)
+    loader, window, fit = loop_settings(params)
+    settings = _run_settings(loss, params, fold_split, dataset_fingerprint)
+    trainer = Trainer(model, loss_fn, fit, device, params.checkpoint_dir, settings, restart=params.restart)
+    validation = build_validation_dataset(val_items)
+    result = trainer.fit(
+        build_training_dataset(train_items, loader),
+        [validation[i] for i in range(len(validation))],
+        [item.spacing for item in val_items],
+        loader,
+        window,
+        on_epoch_end=_log_epoch,
+    )
+    config_record = {
+        **model_config.to_dict(),
+        "patch_size": list(params.compute.patch_size),
+        "loss": loss,
+        "loss_kwargs": loss_kwargs,
+        "intensity_normalisation": "z-score on non-zero voxels",
+    }
+    summary = {
+        "best_epoch": result.best_epoch,
+        "best_val_dsc": result.best_val_dsc,
+        "epochs": len(result.history),
+        "stopped_early": result.stopped_early,
+        "resumed_from_epoch": result.resumed_from_epoch,
+        "device": str(device),
+    }
+    return result.best_model, pd.DataFrame(result.history), config_record, summary

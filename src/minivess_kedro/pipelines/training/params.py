@@ -1,0 +1,90 @@
+"""Typed ``training`` parameters: a typo, a bad value or a patch that does not fit the network
+fails before any work, with the key named."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from minivess_kedro.losses import LOSS_NAMES
+from minivess_kedro.models import DynUNetConfig, check_patch_fits
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ComputeParams(_Strict):
+    """The compute profile (``conf/<env>/parameters_training.yml``)."""
+
+    profile: str
+    device: str = "auto"
+    batch_size: int = Field(ge=1)
+    patch_size: tuple[int, int, int]
+    num_workers: int = Field(ge=0)
+    amp: bool
+    grad_accumulation: int = Field(ge=1)
+
+
+class ModelParams(_Strict):
+    """DynUNet architecture (see ``minivess_kedro.models.DynUNetConfig``)."""
+
+    filters: tuple[int, ...] = (32, 64, 128, 256)
+    kernel_size: int = Field(3, ge=1)
+    strides: tuple[int, ...] = (1, 2, 2, 2)
+    norm_name: str = "instance"
+    res_block: bool = True
+    deep_supervision: bool = False
+    dropout: float | None = Field(None, ge=0, lt=1)
+
+    def to_config(self) -> DynUNetConfig:
+        return DynUNetConfig(**self.model_dump())
+
+
+class SlidingWindowParams(_Strict):
+    """Whole-volume validation (the window is the training patch)."""
+
+    sw_batch_size: int = Field(1, ge=1)
+    overlap: float = Field(0.25, ge=0, lt=1)
+    mode: Literal["gaussian", "constant"] = "gaussian"
+
+
+class TrainingParams(_Strict):
+    """``training:`` in ``parameters_training.yml``."""
+
+    seed: int = 42
+    max_epochs: int = Field(100, ge=1)
+    learning_rate: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(1e-5, ge=0)
+    warmup_epochs: int = Field(5, ge=0)
+    patience: int = Field(15, ge=1)
+    grad_clip: float | None = Field(1.0, gt=0)
+    val_every: int = Field(1, ge=1)
+    metrics_every: int = Field(5, ge=1)
+    samples_per_volume: int = Field(4, ge=1)
+    cache_rate: float = Field(1.0, ge=0, le=1)
+    deterministic: bool = True
+    restart: bool = False
+    experiment_phase: str = "loss_study"
+    registered_model_name: str = "minivess-dynunet"
+    checkpoint_dir: str
+    compute: ComputeParams
+    model: ModelParams = ModelParams()
+    sliding_window: SlidingWindowParams = SlidingWindowParams()
+    loss_kwargs: dict[str, dict[str, Any]] = {}
+
+    @field_validator("loss_kwargs")
+    @classmethod
+    def _known_losses(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        unknown = sorted(set(value) - set(LOSS_NAMES))
+        if unknown:
+            raise ValueError(f"loss_kwargs has unknown losses {unknown}; valid: {', '.join(LOSS_NAMES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainingParams:
+        check_patch_fits(self.compute.patch_size, self.model.strides, where="training.compute.patch_size")
+        if self.warmup_epochs >= self.max_epochs:
+            raise ValueError(f"warmup_epochs={self.warmup_epochs} must be below max_epochs={self.max_epochs}")
+        return self

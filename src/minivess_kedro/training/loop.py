@@ -1,0 +1,199 @@
+"""The training loop: epochs, validation, early stopping, checkpoints, resume."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from minivess_kedro.inference import SlidingWindowConfig
+from minivess_kedro.training.checkpoint import load_checkpoint, resumable_checkpoint, save_checkpoint
+from minivess_kedro.training.config import FitConfig
+from minivess_kedro.training.data import LoaderSettings, epoch_loader
+from minivess_kedro.training.device import autocast_dtype
+from minivess_kedro.training.schedule import warmup_cosine
+from minivess_kedro.training.seeding import capture_rng_state, restore_rng_state, seed_everything
+from minivess_kedro.training.steps import StepSettings, train_one_epoch
+from minivess_kedro.training.validation import validate
+
+logger = logging.getLogger(__name__)
+EpochCallback = Callable[[int, dict[str, float]], None]
+
+
+@dataclass
+class FitResult:
+    """What a training run produced.
+
+    Attributes:
+        history: one record per epoch (``epoch``, ``lr``, train and validation metrics).
+        best_epoch: epoch of the best validation DSC (-1 if never validated).
+        best_val_dsc: that DSC.
+        best_model: the model state dict of the best epoch (CPU tensors).
+        stopped_early: patience ran out before ``max_epochs``.
+        resumed_from_epoch: first epoch of this session when resumed, else ``None``.
+        already_complete: nothing to do: the run had finished before.
+    """
+
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = -1
+    best_val_dsc: float = float("-inf")
+    best_model: dict[str, torch.Tensor] = field(default_factory=dict)
+    stopped_early: bool = False
+    resumed_from_epoch: int | None = None
+    already_complete: bool = False
+
+
+@dataclass
+class _State:
+    epoch: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = -1
+    best_val_dsc: float = float("-inf")
+    completed: bool = False
+    stopped_early: bool = False
+
+
+class Trainer:
+    """Trains one model on one fold with one loss.
+
+    Args:
+        model: the network (moved to ``device``).
+        loss_fn: called as ``loss_fn(logits, labels)``; told its progress through
+            ``set_training_progress(fraction)`` when it has that method.
+        config: optimisation settings.
+        device: where to train.
+        checkpoint_dir: ``last.pt`` (every epoch) and ``best.pt`` (best validation DSC) go here.
+        settings: everything that defines the run; a resumed checkpoint must carry the same.
+        restart: ignore (archive) an existing checkpoint folder instead of resuming it.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        loss_fn: nn.Module,
+        config: FitConfig,
+        device: torch.device,
+        checkpoint_dir: str | Path,
+        settings: dict,
+        restart: bool = False,
+    ) -> None:
+        self.model, self.loss_fn, self.config, self.device = model.to(device), loss_fn, config, device
+        self.checkpoint_dir, self.settings, self.restart = Path(checkpoint_dir), settings, restart
+        self.optimizer = torch.optim.AdamW(
+            model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        )
+        self.scheduler = warmup_cosine(self.optimizer, config.warmup_epochs, config.max_epochs)
+        self.autocast = autocast_dtype(device, config.amp)
+        self.scaler = torch.amp.GradScaler(device.type, enabled=self.autocast == torch.float16)
+        self.steps = StepSettings(self.autocast, config.grad_accumulation, config.grad_clip)
+
+    def _checkpoint(self, state: _State) -> dict:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "epoch": state.epoch,
+            "history": state.history,
+            "best_epoch": state.best_epoch,
+            "best_val_dsc": state.best_val_dsc,
+            "completed": state.completed,
+            "stopped_early": state.stopped_early,
+            "rng": capture_rng_state(),
+            "settings": self.settings,
+        }
+
+    def _restore(self, checkpoint: dict) -> _State:
+        self.model.load_state_dict(checkpoint["model"])
+        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        self.scheduler.load_state_dict(checkpoint["scheduler"])
+        self.scaler.load_state_dict(checkpoint["scaler"])
+        restore_rng_state(checkpoint["rng"])
+        return _State(
+            epoch=checkpoint["epoch"],
+            history=list(checkpoint["history"]),
+            best_epoch=checkpoint["best_epoch"],
+            best_val_dsc=checkpoint["best_val_dsc"],
+            completed=checkpoint["completed"],
+            stopped_early=checkpoint["stopped_early"],
+        )
+
+    def _best_model(self) -> dict[str, torch.Tensor]:
+        best = self.checkpoint_dir / "best.pt"
+        if best.exists():
+            return load_checkpoint(best)["model"]
+        return {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
+
+    def fit(
+        self,
+        train_dataset: torch.utils.data.Dataset,
+        val_volumes: Sequence[dict],
+        val_spacings: Sequence[Sequence[float]],
+        loader: LoaderSettings,
+        window: SlidingWindowConfig,
+        on_epoch_end: EpochCallback | None = None,
+    ) -> FitResult:
+        """Trains until ``max_epochs`` or early stopping, resuming from ``last.pt`` when present.
+
+        ``on_epoch_end(epoch, record)`` is called after each epoch's checkpoint is on disk; on
+        resume, it is first called for every epoch already in the checkpoint, so a new tracking
+        run receives the whole curve.
+        """
+        seed_everything(self.config.seed, self.config.deterministic)
+        checkpoint = resumable_checkpoint(self.checkpoint_dir, self.settings, self.restart)
+        state = self._restore(checkpoint) if checkpoint else _State()
+        result = FitResult(resumed_from_epoch=state.epoch if checkpoint else None, already_complete=state.completed)
+        for record in state.history if on_epoch_end else ():
+            on_epoch_end(int(record["epoch"]), record)
+        if checkpoint:
+            logger.info("Resuming %s at epoch %d (completed: %s)", self.checkpoint_dir, state.epoch, state.completed)
+        while not state.completed:
+            improved = self._run_epoch(state, train_dataset, val_volumes, val_spacings, loader, window)
+            checkpoint = self._checkpoint(state)
+            if improved:
+                save_checkpoint(self.checkpoint_dir / "best.pt", checkpoint)
+            save_checkpoint(self.checkpoint_dir / "last.pt", checkpoint)
+            if on_epoch_end:
+                on_epoch_end(int(state.history[-1]["epoch"]), state.history[-1])
+        result.history, result.best_epoch, result.best_val_dsc = state.history, state.best_epoch, state.best_val_dsc
+        result.stopped_early, result.best_model = state.stopped_early, self._best_model()
+        return result
+
+    def _run_epoch(self, state: _State, train_dataset, val_volumes, val_spacings, loader, window) -> bool:
+        """Trains and validates one epoch, updating ``state``; True when validation improved."""
+        epoch, config, improved = state.epoch, self.config, False
+        if hasattr(self.loss_fn, "set_training_progress"):
+            self.loss_fn.set_training_progress(epoch / config.max_epochs)
+        record: dict[str, float] = {"epoch": epoch, "lr": self.optimizer.param_groups[0]["lr"]}
+        batches = epoch_loader(train_dataset, loader, seed=config.seed * 100_003 + epoch)
+        description = f"epoch {epoch + 1}/{config.max_epochs}"
+        record |= train_one_epoch(
+            self.model, self.loss_fn, batches, self.optimizer, self.scaler, self.device, self.steps, description
+        )
+        self.scheduler.step()
+        last_epoch = epoch + 1 == config.max_epochs
+        if (epoch + 1) % config.val_every == 0 or last_epoch:
+            topology = (epoch + 1) % config.metrics_every == 0 or last_epoch
+            record |= validate(
+                self.model, self.loss_fn, val_volumes, val_spacings, window, self.device, topology, self.autocast
+            )
+            improved = record["val_dsc"] > state.best_val_dsc
+            if improved:
+                state.best_val_dsc, state.best_epoch = record["val_dsc"], epoch
+        state.history.append(record)
+        state.epoch = epoch + 1
+        state.stopped_early = epoch - state.best_epoch >= config.patience and state.best_epoch >= 0
+        state.completed = last_epoch or state.stopped_early
+        logger.info(
+            "%s: loss %.4f, val DSC %s (best %.4f at epoch %d)",
+            description,
+            record["train_loss"],
+            f"{record.get('val_dsc', float('nan')):.4f}",
+            state.best_val_dsc,
+            state.best_epoch + 1,
+        )
+        return improved
