@@ -42,38 +42,36 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--patch", type=int, nargs=3, default=[64, 64, 16])
-    parser.add_argument("--volumes", type=int, default=4)
+    parser.add_argument("--volumes", type=int, default=6)
     args = parser.parse_args()
 
     items = [
         VolumeItem(f"mv{i:02d}", v.image, v.label, v.spacing)
         for i, v in ((i, generate_volume(i, (128, 128, 24))) for i in range(1, args.volumes + 1))
     ]
-    settings = LoaderSettings(patch_size=tuple(args.patch), batch_size=args.batch, samples_per_volume=2)
+    settings = LoaderSettings(patch_size=tuple(args.patch), batch_size=args.batch, samples_per_volume=4)
     dataset = build_training_dataset(items, settings)
     loss_fn = build_loss("dice_ce")
     device = torch.device("cpu")
     rates: dict[str, list[float]] = {"plain MONAI loop": [], "project loop": []}
     waits = []
     for repeat in range(args.repeats + 1):  # the first round warms up and is not counted
-        torch.manual_seed(0)
-        model = build_dynunet(DynUNetConfig())
-        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-        start = time.perf_counter()
-        patches = plain_epoch(model, loss_fn, epoch_loader(dataset, settings, seed=repeat), optimizer)
-        plain = patches / (time.perf_counter() - start)
-
-        torch.manual_seed(0)
-        model = build_dynunet(DynUNetConfig())
-        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-        scaler = torch.amp.GradScaler("cpu", enabled=False)
-        record = train_one_epoch(
-            model, loss_fn, epoch_loader(dataset, settings, seed=repeat), optimizer, scaler, device, StepSettings()
-        )
-        if repeat:
-            rates["plain MONAI loop"].append(plain)
-            rates["project loop"].append(patches / record["seconds"])
-            waits.append(record["data_wait_fraction"])
+        order = ["plain MONAI loop", "project loop"][:: 1 if repeat % 2 else -1]  # A B, then B A
+        for name in order:
+            torch.manual_seed(0)
+            model = build_dynunet(DynUNetConfig())
+            optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+            batches = epoch_loader(dataset, settings, seed=repeat)
+            start = time.perf_counter()
+            if name == "plain MONAI loop":
+                plain_epoch(model, loss_fn, batches, optimizer)
+            else:
+                scaler = torch.amp.GradScaler("cpu", enabled=False)
+                record = train_one_epoch(model, loss_fn, batches, optimizer, scaler, device, StepSettings())
+                if repeat:
+                    waits.append(record["data_wait_fraction"])
+            if repeat:
+                rates[name].append(len(dataset) / (time.perf_counter() - start))
 
     print(f"batch {args.batch}, patch {'x'.join(map(str, args.patch))}, {len(dataset)} patches per epoch, CPU")
     for name, values in rates.items():
