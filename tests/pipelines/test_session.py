@@ -23,7 +23,7 @@ def test_ingestion_and_splitting_with_runtime_params(project_copy) -> None:
     ) as session:
         session.run(pipeline_names=["data_ingestion", "splitting"])
 
-    data = project_copy / "data"
+    data = project_copy / "data" / "test-env"  # the test env keeps its data apart
     manifest = pd.read_csv(data / "02_intermediate" / "synthetic" / "volume_manifest.csv")
     splits = json.loads((data / "03_primary" / "synthetic" / "splits.json").read_text())
     fold = json.loads((data / "03_primary" / "synthetic" / "splits" / "fold_1.json").read_text())
@@ -47,7 +47,7 @@ def test_parameter_typo_fails_before_any_work(project_copy) -> None:
         pytest.raises(Exception, match="num_fold"),
     ):
         session.run(pipeline_names=["data_ingestion", "splitting"])
-    assert not (project_copy / "data" / "01_raw").exists()
+    assert not (project_copy / "data").exists()
 
 
 @pytest.mark.slow

@@ -78,7 +78,7 @@ def test_registered_model_loads_without_pickle_and_segments(project_copy) -> Non
     mask = model.predict(volume)
 
     assert mask.shape == (20, 20, 6) and set(np.unique(mask)) <= {0, 1}
-    checkpoint = project_copy / "data" / "06_models" / "synthetic" / "dice_ce" / "fold_0" / "best_model.pt"
+    checkpoint = project_copy / "data" / "test-env" / "06_models" / "synthetic" / "dice_ce" / "fold_0" / "best_model.pt"
     state = torch.load(checkpoint, weights_only=True)  # plain tensors only
     assert all(isinstance(v, torch.Tensor) for v in state.values())
 
@@ -86,7 +86,17 @@ def test_registered_model_loads_without_pickle_and_segments(project_copy) -> Non
 @pytest.mark.slow
 def test_rerun_of_a_finished_run_does_not_retrain(project_copy) -> None:
     _run(project_copy, {"loss": "dice_ce", "fold_idx": 0})
-    checkpoint = project_copy / "data" / "06_models" / "synthetic" / "dice_ce" / "fold_0" / "checkpoints" / "last.pt"
+    checkpoint = (
+        project_copy
+        / "data"
+        / "test-env"
+        / "06_models"
+        / "synthetic"
+        / "dice_ce"
+        / "fold_0"
+        / "checkpoints"
+        / "last.pt"
+    )
     stamp = checkpoint.stat().st_mtime_ns
 
     _run(project_copy, {"loss": "dice_ce", "fold_idx": 0}, pipelines=["training"])
@@ -110,7 +120,7 @@ def test_failing_node_leaves_the_run_failed(project_copy) -> None:
 def test_unknown_loss_fails_before_anything_runs(project_copy) -> None:
     with pytest.raises(ValueError, match="loss='cbdcie' is not a loss of the study; valid: dice_ce, cldice"):
         _run(project_copy, {"loss": "cbdcie"})
-    assert not (project_copy / "data" / "01_raw").exists()
+    assert not (project_copy / "data").exists()
     assert not (project_copy / "mlflow.db").exists() or not _runs(project_copy, "cbdcie-fold0")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from monai.networks.nets import DynUNet
 
@@ -36,6 +36,13 @@ class DynUNetConfig:
     deep_supervision: bool = False
     deep_supr_num: int = 1
     dropout: float | None = None
+
+    @classmethod
+    def from_dict(cls, record: dict) -> DynUNetConfig:
+        """The architecture from :meth:`to_dict`'s output (extra keys such as the patch are ignored)."""
+        names = {f.name for f in fields(cls)}
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in record.items() if k in names}
+        return cls(**values)
 
     def to_dict(self) -> dict:
         """JSON-ready description (logged as the run's model config)."""

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from minivess_kedro.losses import LOSS_NAMES
 from minivess_kedro.pipelines.data_ingestion.params import DataIngestionParams
+from minivess_kedro.pipelines.evaluation.params import EvaluationParams
 from minivess_kedro.pipelines.splitting.params import SplittingParams
 from minivess_kedro.pipelines.training.params import TrainingParams
 
@@ -20,6 +21,7 @@ PARAMETER_MODELS: dict[str, type[BaseModel]] = {
     "data_ingestion": DataIngestionParams,
     "splitting": SplittingParams,
     "training": TrainingParams,
+    "evaluation": EvaluationParams,
 }
 
 

@@ -8,7 +8,6 @@ never unpickles anything. Input: one raw volume ``H x W x D``; output: its {0, 1
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from pathlib import Path
 
 import mlflow
@@ -25,8 +24,7 @@ class DynUNetSegmenter(mlflow.pyfunc.PythonModel):
 
     def load_context(self, context) -> None:
         config = json.loads(Path(context.artifacts["model_config"]).read_text())
-        architecture = {f.name: config[f.name] for f in fields(DynUNetConfig) if f.name in config}
-        self.model = build_dynunet(DynUNetConfig(**architecture))
+        self.model = build_dynunet(DynUNetConfig.from_dict(config))
         self.model.load_state_dict(torch.load(context.artifacts["state_dict"], map_location="cpu", weights_only=True))
         self.model.eval()
         self.window = SlidingWindowConfig(roi_size=tuple(config["patch_size"]))

@@ -1,0 +1,35 @@
+"""A whole raw volume in, its vessel mask out: the preprocessing of training, then the windows."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from monai.transforms import NormalizeIntensity
+from torch import nn
+
+from minivess_kedro.inference.sliding_window import SlidingWindowConfig, predict_logits
+
+_NORMALISE = NormalizeIntensity(nonzero=True)  # as in training: z-score on non-zero voxels
+
+
+def segment_volume(
+    model: nn.Module, image: np.ndarray, window: SlidingWindowConfig, device: torch.device | str = "cpu"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Segments one raw volume.
+
+    Args:
+        model: the trained network (put in eval mode here).
+        image: ``H x W x D`` raw intensities.
+        window: sliding-window settings (window = training patch).
+        device: where the windows run; the whole-volume output is stitched on ``window.device``.
+
+    Returns:
+        ``(mask, probability)``: the argmax vessel mask ``H x W x D`` (uint8) and the vessel
+        probability ``H x W x D`` (float32).
+    """
+    model.eval()
+    tensor = _NORMALISE(torch.as_tensor(np.asarray(image, dtype=np.float32)))
+    logits = predict_logits(model, torch.as_tensor(tensor)[None, None].to(device), window)
+    probability = torch.softmax(logits, dim=1)[0, 1].cpu().numpy().astype(np.float32)
+    mask = logits.argmax(dim=1)[0].cpu().numpy().astype(np.uint8)
+    return mask, probability

@@ -1,0 +1,112 @@
+"""Nodes of ``evaluation``: predict val/test volumes whole, score them, summarise with CIs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pandas as pd
+import torch
+
+from minivess_kedro.inference import SlidingWindowConfig, segment_volume
+from minivess_kedro.io import NiftiVolume
+from minivess_kedro.metrics import VolumePair, evaluate_volumes, summarize_metrics
+from minivess_kedro.models import DynUNetConfig, build_dynunet
+from minivess_kedro.pipelines.evaluation.params import EvaluationParams
+from minivess_kedro.pipelines.training.params import TrainingParams
+from minivess_kedro.postprocessing import ComponentSettings, clean_components
+from minivess_kedro.training import resolve_device
+
+logger = logging.getLogger(__name__)
+Loaders = dict[str, Callable[[], NiftiVolume]]
+RAW = "none"
+
+
+def evaluated_ids(fold_split: dict, splits: tuple[str, ...]) -> dict[str, str]:
+    """``{volume id: split}`` of the volumes to evaluate (val of this fold, the held-out test)."""
+    return {volume_id: split for split in splits for volume_id in fold_split.get(split, [])}
+
+
+def predict_volumes(
+    raw_images: Loaders,
+    fold_split: dict,
+    best_model: dict[str, torch.Tensor],
+    model_config: dict,
+    evaluation: dict,
+    training: dict,
+) -> dict[str, NiftiVolume]:
+    """Segments every evaluated volume with the run's best model and post-processes it.
+
+    Returns:
+        ``{"<postprocessing>/<volume id>": NiftiVolume}`` with the source affine and spacing;
+        ``none/<id>`` is the raw argmax prediction.
+    """
+    params = EvaluationParams.model_validate(evaluation)
+    compute = TrainingParams.model_validate(training).compute
+    ids = evaluated_ids(fold_split, params.splits)
+    missing = sorted(set(ids) - set(raw_images))
+    if missing:
+        raise KeyError(
+            f"volumes {missing} of the fold are not in the raw data; rerun data_ingestion with the same --env"
+        )
+    device = resolve_device(compute.device)
+    model = build_dynunet(DynUNetConfig.from_dict(model_config))
+    model.load_state_dict(best_model)
+    model.to(device)
+    window = SlidingWindowConfig(
+        roi_size=tuple(model_config["patch_size"]),
+        sw_batch_size=params.sliding_window.sw_batch_size,
+        overlap=params.sliding_window.overlap,
+        mode=params.sliding_window.mode,
+        device="cpu" if params.sliding_window.stitch_on_cpu else None,
+    )
+    components = ComponentSettings(**params.components.model_dump())
+    predictions = {}
+    for volume_id in ids:
+        source = raw_images[volume_id]()
+        mask, _ = segment_volume(model, source.array, window, device)
+        predictions[f"{RAW}/{volume_id}"] = NiftiVolume(mask, source.affine, source.spacing)
+        if "components" in params.postprocessing:
+            cleaned = clean_components(mask, source.spacing, components)
+            predictions[f"components/{volume_id}"] = NiftiVolume(cleaned, source.affine, source.spacing)
+    logger.info("Predicted %d volumes (%s)", len(ids), ", ".join(sorted(set(ids.values()))))
+    return predictions
+
+
+def score_predictions(predictions: Loaders, raw_labels: Loaders, fold_split: dict, evaluation: dict) -> pd.DataFrame:
+    """Every metric of the metrics package for every prediction (MetricsReloaded definitions).
+
+    Returns:
+        The per-volume table with ``id``, ``split``, ``postprocessing`` and the metrics.
+    """
+    params = EvaluationParams.model_validate(evaluation)
+    splits = evaluated_ids(fold_split, params.splits)
+    tables = []
+    for variant in sorted({key.split("/", 1)[0] for key in predictions}):
+        keys = sorted(k for k in predictions if k.startswith(f"{variant}/"))
+
+        def pairs(keys=keys):
+            for key in keys:
+                volume_id = key.split("/", 1)[1]
+                prediction, reference = predictions[key](), raw_labels[volume_id]()
+                yield VolumePair(volume_id, prediction.array, reference.array, reference.spacing, splits[volume_id])
+
+        table = evaluate_volumes(pairs(), nsd_tau=params.nsd_tau, distance_units=params.distance_units)
+        tables.append(table.assign(postprocessing=variant))
+    return pd.concat(tables, ignore_index=True)
+
+
+def summarise_evaluation(volume_metrics: pd.DataFrame, evaluation: dict) -> pd.DataFrame:
+    """Mean, median, std and bootstrap CI per metric, for each split and post-processing."""
+    params = EvaluationParams.model_validate(evaluation)
+    summaries = []
+    for (split, variant), table in volume_metrics.groupby(["split", "postprocessing"], sort=True):
+        summary = summarize_metrics(
+            table,
+            method=params.bootstrap.method,
+            n_resamples=params.bootstrap.n_resamples,
+            confidence_level=params.bootstrap.confidence_level,
+            seed=params.bootstrap.seed,
+        )
+        summaries.append(summary.reset_index().assign(split=split, postprocessing=variant))
+    return pd.concat(summaries, ignore_index=True)

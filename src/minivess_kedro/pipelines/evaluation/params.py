@@ -1,0 +1,57 @@
+"""Typed ``evaluation`` parameters."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ComponentParams(_Strict):
+    """``components`` post-processing (physical sizes, cubic micrometres)."""
+
+    min_volume_um3: float = Field(100.0, ge=0)
+    max_hole_um3: float = Field(50.0, ge=0)
+
+
+class BootstrapParams(_Strict):
+    """Confidence intervals of the per-run summary (``scipy.stats.bootstrap``)."""
+
+    method: Literal["BCa", "percentile", "basic"] = "BCa"
+    n_resamples: int = Field(10_000, ge=100)
+    confidence_level: float = Field(0.95, gt=0, lt=1)
+    seed: int = 42
+
+
+class EvaluationSlidingWindowParams(_Strict):
+    """Whole-volume inference; the window is the training patch."""
+
+    sw_batch_size: int = Field(4, ge=1)
+    overlap: float = Field(0.5, ge=0, lt=1)
+    mode: Literal["gaussian", "constant"] = "gaussian"
+    stitch_on_cpu: bool = True
+
+
+class BaselineParams(_Strict):
+    """Classical baselines, computed once per dataset and cached in ``cache_dir``."""
+
+    methods: tuple[Literal["otsu", "frangi"], ...] = ("otsu", "frangi")
+    frangi_sigmas: tuple[float, ...] = (1.0, 2.0, 3.0)
+    cache_dir: str
+
+
+class EvaluationParams(_Strict):
+    """``evaluation:`` in ``parameters_evaluation.yml``."""
+
+    splits: tuple[Literal["val", "test"], ...] = ("val", "test")
+    nsd_tau: float = Field(1.0, ge=0)
+    distance_units: Literal["physical", "voxel"] = "physical"
+    postprocessing: tuple[Literal["components"], ...] = ("components",)
+    components: ComponentParams = ComponentParams()
+    sliding_window: EvaluationSlidingWindowParams = EvaluationSlidingWindowParams()
+    bootstrap: BootstrapParams = BootstrapParams()
+    baselines: BaselineParams

@@ -1,0 +1,68 @@
+"""Wiring of ``evaluation``."""
+
+from kedro.pipeline import Node, Pipeline
+
+from minivess_kedro.pipelines.evaluation.baselines import evaluate_baselines
+from minivess_kedro.pipelines.evaluation.nodes import predict_volumes, score_predictions, summarise_evaluation
+from minivess_kedro.pipelines.evaluation.tracking import log_evaluation
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                func=predict_volumes,
+                inputs={
+                    "raw_images": "raw_images",
+                    "fold_split": "fold_split",
+                    "best_model": "best_model",
+                    "model_config": "model_config",
+                    "evaluation": "params:evaluation",
+                    "training": "params:training",
+                },
+                outputs="predictions",
+                name="predict_volumes",
+            ),
+            Node(
+                func=score_predictions,
+                inputs={
+                    "predictions": "predictions",
+                    "raw_labels": "raw_labels",
+                    "fold_split": "fold_split",
+                    "evaluation": "params:evaluation",
+                },
+                outputs="volume_metrics",
+                name="score_predictions",
+            ),
+            Node(
+                func=summarise_evaluation,
+                inputs={"volume_metrics": "volume_metrics", "evaluation": "params:evaluation"},
+                outputs="metrics_summary",
+                name="summarise_evaluation",
+            ),
+            Node(
+                func=evaluate_baselines,
+                inputs={
+                    "raw_images": "raw_images",
+                    "raw_labels": "raw_labels",
+                    "splits": "splits",
+                    "dataset_fingerprint": "dataset_fingerprint",
+                    "evaluation": "params:evaluation",
+                },
+                outputs="baseline_metrics",
+                name="evaluate_baselines",
+            ),
+            Node(
+                func=log_evaluation,
+                inputs={
+                    "volume_metrics": "volume_metrics",
+                    "metrics_summary": "metrics_summary",
+                    "baseline_metrics": "baseline_metrics",
+                    "training_history": "training_history",
+                },
+                outputs=None,
+                name="log_evaluation",
+            ),
+        ],
+        tags="evaluation",
+    )

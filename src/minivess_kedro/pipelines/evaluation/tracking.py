@@ -1,0 +1,42 @@
+"""Node that logs the evaluation to the active MLflow run."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import mlflow
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+
+def summary_metrics(summary: pd.DataFrame) -> dict[str, float]:
+    """``test_dsc``, ``test_dsc_ci_low``, ... for the raw prediction; ``test_components_dsc``, ...
+    for a post-processed one (MLflow metric names)."""
+    values = {}
+    for row in summary.itertuples():
+        prefix = row.split if row.postprocessing == "none" else f"{row.split}_{row.postprocessing}"
+        values[f"{prefix}_{row.metric}"] = float(row.mean)
+        values[f"{prefix}_{row.metric}_ci_low"] = float(row.ci_low)
+        values[f"{prefix}_{row.metric}_ci_high"] = float(row.ci_high)
+    return {k: v for k, v in values.items() if not math.isnan(v)}  # a 1-volume split has no CI
+
+
+def log_evaluation(
+    volume_metrics: pd.DataFrame,
+    metrics_summary: pd.DataFrame,
+    baseline_metrics: pd.DataFrame,
+    training_history: pd.DataFrame,
+) -> None:
+    """Logs the summary as metrics and the tables as artifacts (``evaluation/``), so that the
+    reporting pipeline finds everything of a run in the run itself."""
+    if mlflow.active_run() is None:
+        logger.warning("No active MLflow run: evaluation not logged")
+        return
+    mlflow.log_metrics(summary_metrics(metrics_summary))
+    mlflow.log_text(volume_metrics.to_csv(index=False), "evaluation/volume_metrics.csv")
+    mlflow.log_text(metrics_summary.to_csv(index=False), "evaluation/metrics_summary.csv")
+    mlflow.log_text(baseline_metrics.to_csv(index=False), "evaluation/baseline_metrics.csv")
+    mlflow.log_text(training_history.to_csv(index=False), "training_history.csv")
+    mlflow.set_tag("evaluated", "true")
