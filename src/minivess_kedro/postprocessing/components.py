@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from skimage.morphology import remove_small_holes, remove_small_objects
+from scipy import ndimage
+from skimage.morphology import remove_small_objects
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,8 @@ class ComponentSettings:
 
     Attributes:
         min_volume_um3: components (26-connected) smaller than this are removed.
-        max_hole_um3: background cavities (6-connected) smaller than this are filled.
+        max_hole_um3: cavities (6-connected background enclosed by the mask) of at most this
+            size are filled.
     """
 
     min_volume_um3: float = 100.0
@@ -37,7 +39,13 @@ def clean_components(mask: np.ndarray, spacing: Sequence[float], settings: Compo
     voxel_um3 = float(np.prod(spacing))
     # scikit-image removes sizes <= max_size: "smaller than V um^3" is ceil(V / voxel) - 1 voxels.
     largest_island = max(0, math.ceil(settings.min_volume_um3 / voxel_um3) - 1)
-    largest_hole = max(0, math.ceil(settings.max_hole_um3 / voxel_um3) - 1)
+    largest_hole = math.floor(settings.max_hole_um3 / voxel_um3)
     cleaned = remove_small_objects(mask.astype(bool), max_size=largest_island, connectivity=3)
-    cleaned = remove_small_holes(cleaned, max_size=largest_hole, connectivity=1)
+    # A hole is a cavity enclosed by the mask: background that touches the image border is not one
+    # (scikit-image's remove_small_holes would fill a small background that touches it).
+    cavities = ndimage.binary_fill_holes(cleaned) & ~cleaned
+    labels, count = ndimage.label(cavities)
+    if count:
+        sizes = ndimage.sum_labels(cavities, labels, index=np.arange(1, count + 1))
+        cleaned |= np.isin(labels, 1 + np.flatnonzero(sizes <= largest_hole))
     return cleaned.astype(np.uint8)

@@ -13,10 +13,12 @@ logger = logging.getLogger(__name__)
 
 def summary_metrics(summary: pd.DataFrame) -> dict[str, float]:
     """``test_dsc``, ``test_dsc_ci_low``, ... for the raw prediction; ``test_components_dsc``, ...
-    for a post-processed one (MLflow metric names)."""
+    for a post-processed one; the fold's validation volumes as ``val_eval_*`` (``val_dsc`` is the
+    per-epoch training curve)."""
     values = {}
     for row in summary.itertuples():
-        prefix = row.split if row.postprocessing == "none" else f"{row.split}_{row.postprocessing}"
+        split = "val_eval" if row.split == "val" else row.split
+        prefix = split if row.postprocessing == "none" else f"{split}_{row.postprocessing}"
         values[f"{prefix}_{row.metric}"] = float(row.mean)
         values[f"{prefix}_{row.metric}_ci_low"] = float(row.ci_low)
         values[f"{prefix}_{row.metric}_ci_high"] = float(row.ci_high)

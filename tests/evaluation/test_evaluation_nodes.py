@@ -1,0 +1,115 @@
+"""Evaluation nodes: known predictions give known metrics; the run's checkpoint is the one used."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from minivess_kedro.io import NiftiVolume
+from minivess_kedro.metrics import evaluate_pair
+from minivess_kedro.models import DynUNetConfig, build_dynunet
+from minivess_kedro.pipelines.evaluation.baselines import evaluate_baselines
+from minivess_kedro.pipelines.evaluation.nodes import predict_volumes, score_predictions, summarise_evaluation
+from minivess_kedro.pipelines.evaluation.tracking import summary_metrics
+from tests.test_config import _loader
+
+SPACING = (1.0, 1.0, 2.0)
+
+
+@pytest.fixture(scope="module")
+def params() -> dict:
+    parameters = _loader("test")["parameters"]
+    return {"evaluation": parameters["evaluation"], "training": parameters["training"]}
+
+
+def _volume(array) -> NiftiVolume:
+    return NiftiVolume.from_array(np.asarray(array), SPACING)
+
+
+def _fold() -> dict:
+    return {"fold_idx": 0, "train": ["mv01"], "val": ["mv02"], "test": ["mv03"]}
+
+
+def _labels() -> dict[str, np.ndarray]:
+    labels = {}
+    for index, volume_id in enumerate(["mv01", "mv02", "mv03"]):
+        label = np.zeros((24, 24, 8), np.uint8)
+        label[8 + index : 14 + index, 8:14, :] = 1
+        labels[volume_id] = label
+    return labels
+
+
+def test_known_predictions_give_the_metrics_of_the_metrics_package(params, tmp_path) -> None:
+    labels = _labels()
+    prediction = labels["mv03"].copy()
+    prediction[0:2, 0:2, 0:2] = 1  # a planted spurious island, removed by "components"
+    predictions = {
+        "none/mv02": lambda: _volume(labels["mv02"]),
+        "none/mv03": lambda: _volume(prediction),
+        "components/mv02": lambda: _volume(labels["mv02"]),
+        "components/mv03": lambda: _volume(labels["mv03"]),
+    }
+    raw_labels = {k: (lambda v=v: _volume(v)) for k, v in labels.items()}
+
+    table = score_predictions(predictions, raw_labels, _fold(), params["evaluation"])
+
+    raw_test = table[(table["id"] == "mv03") & (table["postprocessing"] == "none")].iloc[0]
+    expected = evaluate_pair(prediction, labels["mv03"], SPACING)
+    for metric in ("dsc", "cldice", "masd", "hd95", "nsd", "betti0_error"):
+        assert raw_test[metric] == pytest.approx(expected[metric], rel=1e-12), metric
+    assert raw_test["split"] == "test" and raw_test["betti0_error"] == 1
+    cleaned = table[(table["id"] == "mv03") & (table["postprocessing"] == "components")].iloc[0]
+    assert cleaned["dsc"] == 1.0 and cleaned["betti0_error"] == 0
+    assert set(table[table["id"] == "mv02"]["split"]) == {"val"}
+
+    summary = summarise_evaluation(table, params["evaluation"])
+    assert set(zip(summary["split"], summary["postprocessing"], strict=True)) == {
+        ("val", "none"),
+        ("val", "components"),
+        ("test", "none"),
+        ("test", "components"),
+    }
+    logged = summary_metrics(summary)
+    assert logged["test_dsc"] == pytest.approx(expected["dsc"]) and logged["test_components_dsc"] == 1.0
+
+
+def test_predictions_use_the_given_checkpoint(params) -> None:
+    """Two checkpoints that differ only in the output bias predict all-vessel and all-background."""
+    labels = _labels()
+    images = {k: (lambda v=v: _volume((100 + 800 * v.astype(np.uint16)).astype(np.uint16))) for k, v in labels.items()}
+    config = {**DynUNetConfig(filters=(4, 8, 16, 32)).to_dict(), "patch_size": [16, 16, 8]}
+    model = build_dynunet(DynUNetConfig.from_dict(config))
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    bias = [k for k in state if k.startswith("output_block") and k.endswith("bias")][0]
+    weight = bias.replace("bias", "weight")
+    state[weight].zero_()
+    state[bias] = torch.tensor([0.0, 5.0])
+    all_vessel = predict_volumes(images, _fold(), state, config, params["evaluation"], params["training"])
+    state[bias] = torch.tensor([5.0, 0.0])
+    all_background = predict_volumes(images, _fold(), state, config, params["evaluation"], params["training"])
+
+    assert sorted(all_vessel) == ["components/mv02", "components/mv03", "none/mv02", "none/mv03"]
+    assert all_vessel["none/mv03"].array.all() and not all_background["none/mv03"].array.any()
+    assert all_vessel["none/mv03"].spacing == SPACING  # the source geometry is kept
+
+
+def test_baselines_are_cached_per_dataset(params, tmp_path, monkeypatch) -> None:
+    labels = _labels()
+    images = {k: (lambda v=v: _volume((100 + 800 * v.astype(np.uint16)).astype(np.uint16))) for k, v in labels.items()}
+    raw_labels = {k: (lambda v=v: _volume(v)) for k, v in labels.items()}
+    evaluation = {
+        **params["evaluation"],
+        "baselines": {**params["evaluation"]["baselines"], "cache_dir": str(tmp_path)},
+    }
+    splits = {"test": ["mv03"], "folds": []}
+
+    first = evaluate_baselines(images, raw_labels, splits, {"fingerprint": "abc"}, evaluation)
+
+    assert set(first["method"]) == {"otsu", "frangi"} and set(first["id"]) == {"mv03"}
+    assert first[first["method"] == "otsu"]["dsc"].iloc[0] == 1.0
+    monkeypatch.setattr("minivess_kedro.pipelines.evaluation.baselines.fit_frangi_threshold", None)  # would fail
+    again = evaluate_baselines(images, raw_labels, splits, {"fingerprint": "abc"}, evaluation)
+    pd.testing.assert_frame_equal(again, first, check_dtype=False)
+    assert len(list(tmp_path.glob("baselines_*.csv"))) == 1

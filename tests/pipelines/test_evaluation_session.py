@@ -1,0 +1,48 @@
+"""Evaluation through Kedro sessions: logged with the training run; re-evaluation of a past run."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.pipelines.test_training_session import _client, _run, _runs
+
+ALL = ["data_ingestion", "splitting", "training", "evaluation"]
+
+
+@pytest.mark.slow
+def test_evaluation_is_logged_and_rerun_alone_gives_the_same_metrics(project_copy) -> None:
+    """kedro run --env test, then kedro run --env test --pipeline evaluation --params loss=dice_ce,fold_idx=0"""
+    _run(project_copy, {"loss": "dice_ce", "fold_idx": 0}, pipelines=ALL)
+    output = project_copy / "data" / "test-env" / "07_model_output" / "synthetic" / "dice_ce" / "fold_0"
+    first = pd.read_csv(output / "volume_metrics.csv")
+    (prediction,) = (output / "predictions" / "none").glob(f"{first[first['split'] == 'test']['id'].iloc[0]}.nii.gz")
+    stamp = prediction.stat().st_mtime_ns
+
+    _run(project_copy, {"loss": "dice_ce", "fold_idx": 0}, pipelines=["evaluation"])
+
+    again = pd.read_csv(output / "volume_metrics.csv")
+    pd.testing.assert_frame_equal(again.drop(columns="seconds"), first.drop(columns="seconds"))
+    assert prediction.stat().st_mtime_ns != stamp  # predicted again, from the saved checkpoint
+    runs = sorted(_runs(project_copy, "dice_ce-fold0"), key=lambda r: r.info.start_time)
+    assert [r.info.status for r in runs] == ["FINISHED", "FINISHED"]
+    client = _client(project_copy)
+    for run in runs:
+        assert run.data.tags["evaluated"] == "true"
+        assert run.data.metrics["test_dsc"] == pytest.approx(
+            first[(first["split"] == "test") & (first["postprocessing"] == "none")]["dsc"].mean()
+        )
+        assert "test_components_dsc" in run.data.metrics and "val_eval_dsc" in run.data.metrics
+        artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
+        assert artifacts == {
+            "evaluation/volume_metrics.csv",
+            "evaluation/metrics_summary.csv",
+            "evaluation/baseline_metrics.csv",
+        }
+
+
+@pytest.mark.slow
+def test_evaluation_of_a_run_that_was_never_trained_names_the_missing_input(project_copy) -> None:
+    _run(project_copy, {"loss": "dice_ce", "fold_idx": 0}, pipelines=["data_ingestion", "splitting"])
+    with pytest.raises(Exception, match="best_model"):
+        _run(project_copy, {"loss": "cbdice", "fold_idx": 0}, pipelines=["evaluation"])
