@@ -82,7 +82,7 @@ def test_predictions_use_the_given_checkpoint(params) -> None:
     config = {**DynUNetConfig(filters=(4, 8, 16, 32)).to_dict(), "patch_size": [16, 16, 8]}
     model = build_dynunet(DynUNetConfig.from_dict(config))
     state = {k: v.clone() for k, v in model.state_dict().items()}
-    bias = [k for k in state if k.startswith("output_block") and k.endswith("bias")][0]
+    bias = next(k for k in state if k.startswith("output_block") and k.endswith("bias"))
     weight = bias.replace("bias", "weight")
     state[weight].zero_()
     state[bias] = torch.tensor([0.0, 5.0])
