@@ -1,0 +1,182 @@
+"""The report's text: sections, captions and warnings, as document blocks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from minivess_kedro.reporting import formatting as fmt
+from minivess_kedro.reporting.document import Block, Bullets, FigureRef, Heading, Paragraph, Table, Warning
+from minivess_kedro.reporting.metric_info import metric_label
+from minivess_kedro.reporting.protocol import protocol_table, run_table
+from minivess_kedro.reporting.records import RunRecord
+from minivess_kedro.reporting.settings import ReportSettings
+
+TITLE = "Loss-function study: comparison report"
+
+SELECTION_BIAS = (
+    "**These numbers are selection-biased.** They come from the {split} volumes on which each run's "
+    "best checkpoint was chosen (early stopping on validation DSC), not from held-out volumes. They "
+    "overestimate performance on new volumes, and differences between losses may be distorted by the "
+    "selection. Use a held-out test set (a non-zero test size in the splitting parameters) for numbers to publish."
+)
+
+FIGURE_CAPTIONS: dict[str, str] = {
+    "metric_boxplots": "Per-metric box and strip plots by loss. Each point is one volume's value averaged over "
+    "the folds that scored it; baselines are hatched grey. Distances: lower is better; Betti errors: lower is better.",
+    "training_curves": "Validation DSC and training loss against epoch, mean over folds per loss. Training "
+    "losses are on each loss's own scale: compare shapes, not levels.",
+    "dsc_vs_cldice": "Trade-off between voxel overlap (DSC) and centreline overlap (clDice): large points are "
+    "the mean over folds, faint points single folds, crosses the baselines.",
+    "examples": "Middle slice of the best and the worst volume (by DSC) of the loss with the highest mean DSC: "
+    "image, ground truth, prediction and errors.",
+}
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    """Everything the text needs, computed by :func:`~minivess_kedro.reporting.report.build_report`."""
+
+    settings: ReportSettings
+    split: str
+    biased: bool
+    unit: str
+    runs: tuple[RunRecord, ...]
+    protocol: Mapping[str, Any]
+    loss_table: pd.DataFrame
+    fold_table: pd.DataFrame
+    comparisons: pd.DataFrame
+    effect: pd.DataFrame
+    figure_names: tuple[str, ...]
+    comparison_note: str | None = None
+    comparison_caveat: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    caveats: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _overview(c: ReportContent) -> list[Block]:
+    s = c.settings
+    losses = c.loss_table[c.loss_table["kind"] == "loss"]["loss"].unique()
+    n_volumes = int(c.loss_table["n_volumes"].max())
+    text = (
+        f"{len(c.runs)} runs of {len(losses)} losses, scored on the **{c.split}** split ({n_volumes} volumes), "
+        f"post-processing `{s.postprocessing}`, reference loss `{s.reference_loss}`. Intervals are "
+        f"{s.confidence_level:.0%} bootstrap intervals ({s.bootstrap_method}, {s.n_resamples:,} resamples, "
+        f"seed {s.seed}) over volumes. How to read this report: docs/reporting.md."
+    )
+    blocks: list[Block] = [Heading(TITLE, 1)]
+    if c.biased:
+        blocks.append(Warning(SELECTION_BIAS.format(split=c.split)))
+    blocks += [Warning(caveat) for caveat in c.caveats]
+    blocks.append(Paragraph(text))
+    blocks += [Paragraph(note) for note in c.notes]
+    return blocks
+
+
+def _headlines(c: ReportContent) -> list[Block]:
+    items = [
+        fmt.headline(c.loss_table, c.comparisons, m, c.settings.reference_loss, c.unit) for m in c.settings.metrics
+    ]
+    return [Heading("Headlines"), Bullets(tuple(items))]
+
+
+def _replaced_note(c: ReportContent) -> str | None:
+    """Which losses had NaN distances (exactly one empty mask) replaced by the volume diagonal."""
+    rows = c.loss_table[c.loss_table["n_nan_replaced"] > 0]
+    if rows.empty:
+        return None
+    items = [f"`{r.loss}` {metric_label(r.metric, c.unit)}: {r.n_nan_replaced}" for r in rows.itertuples()]
+    return (
+        "NaN distances (prediction or reference empty) replaced by the volume's diagonal, the worst possible "
+        f"distance, counted over (fold, volume) values: {'; '.join(items)}."
+    )
+
+
+def _results(c: ReportContent) -> list[Block]:
+    s = c.settings
+    caption = (
+        "Mean over folds of each fold's mean over volumes, with its bootstrap interval over volumes "
+        "(each volume averaged over folds first). Baselines are computed once, not per fold."
+    )
+    blocks: list[Block] = [
+        Heading("Results by loss"),
+        Table(fmt.loss_display(c.loss_table, s.metrics, s.reference_loss, c.unit), caption),
+    ]
+    replaced = _replaced_note(c)
+    if replaced:
+        blocks.append(Paragraph(replaced))
+    blocks.append(Heading(f"Paired comparisons with {s.reference_loss}"))
+    if c.comparison_note or len(c.comparisons) == 0:
+        return [*blocks, Paragraph(c.comparison_note or "No comparison could be made.")]
+    pairing = (
+        "each volume's paired differences averaged over the common folds (n = volumes)"
+        if s.pairing == "volume"
+        else "every (fold, volume) pair pooled as one observation (n = pairs; volumes repeat across folds)"
+    )
+    caption = (
+        f"Loss minus `{s.reference_loss}`: mean difference [paired bootstrap interval], Holm-adjusted Wilcoxon "
+        f"signed-rank p-value (across the losses, per metric); * marks p <= {s.alpha:.2g}. A loss's fold-k run is "
+        f"paired with the reference's fold-k run on the same volumes, {pairing}. For distances and Betti errors a "
+        "negative difference is an improvement."
+    )
+    if c.comparison_caveat:
+        blocks.append(Warning(c.comparison_caveat))
+    return [*blocks, Table(fmt.comparison_display(c.comparisons, s.metrics, c.unit, s.alpha), caption)]
+
+
+def _postprocessing(c: ReportContent) -> list[Block]:
+    caption = (
+        "Mean over folds per post-processing; in brackets the paired difference to the raw prediction (`none`) "
+        "on the same volumes, with its bootstrap interval."
+    )
+    return [Heading("Post-processing"), Table(fmt.effect_display(c.effect, c.settings.metrics, c.unit), caption)]
+
+
+def _figures(c: ReportContent) -> list[Block]:
+    return [Heading("Figures"), *[FigureRef(name, FIGURE_CAPTIONS[name]) for name in c.figure_names]]
+
+
+def _protocol(c: ReportContent) -> list[Block]:
+    runs = run_table(c.runs)
+    runs["best_val_dsc"] = [fmt.number("dsc", v) for v in runs["best_val_dsc"]]
+    runs["best_epoch"] = runs["best_epoch"].astype(str).replace("<NA>", "–")
+    blocks: list[Block] = [Heading("Protocol")]
+    blocks += [Table(protocol_table(c.protocol))] if c.protocol else [Paragraph("No protocol was given.")]
+    blocks.append(
+        Table(runs, "Runs (best epoch: where the validation DSC peaked, numbered as in the training history).")
+    )
+    return blocks
+
+
+def _methods(c: ReportContent) -> list[Block]:
+    s = c.settings
+    items = (
+        f"Reported split: `{c.split}`; post-processing of the main tables: `{s.postprocessing}`.",
+        "A NaN distance (exactly one of prediction and reference empty) is replaced by the volume's diagonal, "
+        "the worst possible distance, everywhere in this report.",
+        f"Intervals: `scipy.stats.bootstrap` of the mean, {s.bootstrap_method}, {s.n_resamples:,} resamples, "
+        f"seed {s.seed}, confidence {s.confidence_level:.0%}; paired differences resample the pairs together.",
+        "Tests: two-sided Wilcoxon signed-rank (`scipy.stats.wilcoxon`, p = 1 when every difference is 0), "
+        f"Holm step-down correction across the losses compared with `{s.reference_loss}`, per metric.",
+        f"Pairing unit: `{s.pairing}`.",
+    )
+    return [Heading("Statistical methods"), Bullets(items)]
+
+
+def report_blocks(c: ReportContent) -> list[Block]:
+    """The whole report, in reading order."""
+    folds = Table(fmt.fold_display(c.fold_table, c.settings.metrics, c.unit), "Mean over volumes per run.")
+    return [
+        *_overview(c),
+        *_headlines(c),
+        *_results(c),
+        *_postprocessing(c),
+        *_figures(c),
+        Heading("Per-fold results"),
+        folds,
+        *_protocol(c),
+        *_methods(c),
+    ]

@@ -1,0 +1,78 @@
+"""Effect of each post-processing on every metric, relative to the raw prediction (``none``)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+
+from minivess_kedro.metrics import bootstrap_paired_difference_ci
+from minivess_kedro.reporting.pairing import pair_values
+from minivess_kedro.reporting.records import NO_POSTPROCESSING
+from minivess_kedro.reporting.settings import ReportSettings
+from minivess_kedro.reporting.values import fold_means
+
+#: Columns of the post-processing effect table.
+EFFECT_COLUMNS: tuple[str, ...] = (
+    "loss",
+    "postprocessing",
+    "metric",
+    "n_folds",
+    "mean",
+    "diff_to_none",
+    "ci_low",
+    "ci_high",
+    "n_volumes",
+)
+
+
+def _effect(of_loss: pd.DataFrame, postprocessing: str, metric: str, settings: ReportSettings) -> dict:
+    rows = of_loss[(of_loss["postprocessing"] == postprocessing) & (of_loss["metric"] == metric)]
+    raw = of_loss[(of_loss["postprocessing"] == NO_POSTPROCESSING) & (of_loss["metric"] == metric)]
+    per_fold = fold_means(rows)["value"]
+    paired = pair_values(rows, raw, metric, settings.pairing)
+    diff, low, high = math.nan, math.nan, math.nan
+    if paired.n_pairs:
+        a, b = paired.a[metric].to_numpy(), paired.b[metric].to_numpy()
+        diff = float(a.mean() - b.mean())
+        low, high = bootstrap_paired_difference_ci(a, b, **settings.bootstrap_kwargs())
+    return {
+        "metric": metric,
+        "n_folds": int(rows["fold_idx"].nunique()),
+        "mean": float(per_fold.mean()),
+        "diff_to_none": diff,
+        "ci_low": low,
+        "ci_high": high,
+        "n_volumes": paired.n_volumes,
+    }
+
+
+def postprocessing_effect(values: pd.DataFrame, losses: Sequence[str], settings: ReportSettings) -> pd.DataFrame:
+    """Per loss x post-processing x metric: mean over folds and paired difference to ``none``.
+
+    Args:
+        values: values rows of the losses, every post-processing.
+        losses: the losses, in row order.
+        settings: metrics, pairing and bootstrap settings.
+
+    Returns:
+        A table with :data:`EFFECT_COLUMNS`: ``mean`` is the mean over folds of the fold means;
+        ``diff_to_none`` the mean paired difference (post-processed - raw) on the common
+        (fold, volume) pairs with its paired bootstrap interval; NaN where a loss has no ``none``
+        rows. ``none`` itself is listed with a difference of 0.
+    """
+    rows = []
+    for loss in losses:
+        of_loss = values[values["loss"] == loss]
+        methods = sorted(set(of_loss["postprocessing"]), key=lambda p: (p != NO_POSTPROCESSING, p))
+        for postprocessing in methods:
+            for metric in settings.metrics:
+                rows.append(
+                    {
+                        "loss": loss,
+                        "postprocessing": postprocessing,
+                        **_effect(of_loss, postprocessing, metric, settings),
+                    }
+                )
+    return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))

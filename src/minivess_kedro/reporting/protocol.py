@@ -1,0 +1,95 @@
+"""The report's protocol: what was run, on what, and what could bias the numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from minivess_kedro.reporting.records import RunRecord
+
+#: Protocol key (top level or under ``splits``) saying the checkpoint was selected on the reported volumes.
+SELECTION_KEY = "checkpoint_selected_on_reported_volumes"
+#: Tags that must agree across the runs of one comparison; disagreement is reported as a caveat.
+CONSISTENCY_TAGS: tuple[str, ...] = ("dataset_fingerprint", "git_commit", "compute_profile", "experiment_phase")
+
+
+def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Nested mapping as ``{"splits.num_folds": "3", ...}``; lists joined with commas."""
+    flat: dict[str, str] = {}
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat |= flatten(value, f"{name}.")
+        elif isinstance(value, list | tuple | set):
+            flat[name] = ", ".join(str(v) for v in value)
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+def protocol_table(protocol: Mapping[str, Any]) -> pd.DataFrame:
+    """The protocol as a two-column table (``item``, ``value``), in the given order."""
+    flat = flatten(protocol)
+    return pd.DataFrame({"item": list(flat), "value": list(flat.values())})
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).strip().lower() in ("true", "yes", "1")
+
+
+def selection_biased(split: str, protocol: Mapping[str, Any]) -> bool:
+    """Whether the reported numbers come from the volumes the checkpoint was selected on.
+
+    True when the report uses the validation split (no held-out test set), or when the protocol
+    says so (``checkpoint_selected_on_reported_volumes``, top level or under ``splits``).
+    """
+    splits = protocol.get("splits")
+    declared = protocol.get(SELECTION_KEY, splits.get(SELECTION_KEY) if isinstance(splits, Mapping) else None)
+    return split == "val" or _truthy(declared)
+
+
+def _best_epoch(history: pd.DataFrame) -> tuple[float, float]:
+    """(epoch, val DSC) where the validation DSC peaked; NaN when it was never computed."""
+    if "val_dsc" not in history.columns or history["val_dsc"].isna().all():
+        return np.nan, np.nan
+    best = history.loc[pd.to_numeric(history["val_dsc"]).idxmax()]
+    return float(best["epoch"]), float(best["val_dsc"])
+
+
+def run_table(runs: Sequence[RunRecord]) -> pd.DataFrame:
+    """One row per run: id, loss, fold, epochs trained, best epoch and its val DSC, profile, commit."""
+    rows = []
+    for run in sorted(runs, key=lambda r: (r.loss, r.fold_idx)):
+        epoch, dsc = _best_epoch(run.history)
+        rows.append(
+            {
+                "run_id": run.run_id,
+                "loss": run.loss,
+                "fold": int(run.fold_idx),
+                "epochs": len(run.history),
+                "best_epoch": epoch,
+                "best_val_dsc": dsc,
+                "compute_profile": run.tags.get("compute_profile", ""),
+                "git_commit": run.tags.get("git_commit", "")[:12]
+                + ("-dirty" if "dirty" in run.tags.get("git_commit", "") else ""),
+            }
+        )
+    table = pd.DataFrame(rows)
+    table["best_epoch"] = table["best_epoch"].astype("Int64")
+    return table
+
+
+def consistency_caveats(runs: Sequence[RunRecord]) -> list[str]:
+    """Caveats about runs that differ where a fair comparison needs them equal."""
+    caveats = []
+    for tag in CONSISTENCY_TAGS:
+        values = {run.tags[tag] for run in runs if tag in run.tags}
+        if len(values) > 1:
+            caveats.append(f"The runs differ in tag {tag!r}: {sorted(values)}.")
+    dirty = [run.run_id for run in runs if "dirty" in run.tags.get("git_commit", "")]
+    if dirty:
+        caveats.append(f"Runs {dirty} were trained from code with uncommitted changes (git_commit '-dirty').")
+    return caveats

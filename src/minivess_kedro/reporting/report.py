@@ -1,0 +1,173 @@
+"""Build the comparison report from finished runs: tables, figures, Markdown and HTML."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from minivess_kedro.reporting.comparisons import compare_to_reference, power_caveat
+from minivess_kedro.reporting.content import TITLE, ReportContent, report_blocks
+from minivess_kedro.reporting.document import to_html, to_markdown
+from minivess_kedro.reporting.examples import examples_figure
+from minivess_kedro.reporting.figures import dsc_vs_cldice, metric_boxplots, placeholder, training_curves
+from minivess_kedro.reporting.metric_info import distance_unit
+from minivess_kedro.reporting.postprocessing import postprocessing_effect
+from minivess_kedro.reporting.protocol import consistency_caveats, selection_biased
+from minivess_kedro.reporting.records import (
+    ExampleSlices,
+    RunRecord,
+    report_split,
+    validate_examples,
+    validate_runs,
+    with_postprocessing,
+)
+from minivess_kedro.reporting.settings import ReportSettings
+from minivess_kedro.reporting.tables import fold_table, loss_order, summary_table
+from minivess_kedro.reporting.values import baseline_values, run_values
+
+
+@dataclass(frozen=True)
+class Report:
+    """The comparison report.
+
+    Attributes:
+        loss_table: long table, one row per loss (and baseline) x metric: ``mean`` (mean over
+            folds of the fold means), ``ci_low``/``ci_high`` (bootstrap over volumes),
+            ``fold_std``, ``n_folds`` (NA for baselines), ``n_volumes``, ``n_nan_replaced``,
+            ``kind`` (``loss``/``baseline``), ``split``, ``postprocessing``.
+        fold_table: one row per loss x fold x metric (``summarize_metrics`` of each run).
+        comparisons: one row per metric x loss against the reference (see
+            :func:`~minivess_kedro.reporting.comparisons.compare_to_reference`); empty when the
+            reference loss has no run.
+        postprocessing_effect: one row per loss x post-processing x metric.
+        baseline_table: the baseline rows of ``loss_table``.
+        figures: ``metric_boxplots``, ``training_curves``, ``dsc_vs_cldice``, ``examples``.
+        markdown: ``report.md`` (figures referenced as ``figures/<name>.png``).
+        html: self-contained ``report.html`` (figures embedded as base64 PNG).
+        split: the split the numbers come from (``test``, or ``val`` without a test set).
+        selection_biased: whether the numbers come from the volumes the checkpoints were selected on.
+    """
+
+    loss_table: pd.DataFrame
+    fold_table: pd.DataFrame
+    comparisons: pd.DataFrame
+    postprocessing_effect: pd.DataFrame
+    baseline_table: pd.DataFrame
+    figures: dict[str, Figure]
+    markdown: str
+    html: str
+    split: str = "test"
+    selection_biased: bool = False
+
+
+def _check_postprocessing(runs: Sequence[RunRecord], split: str, postprocessing: str) -> None:
+    for run in runs:
+        table = with_postprocessing(run.volume_metrics)
+        found = set(table[table["split"] == split]["postprocessing"])
+        if postprocessing not in found:
+            raise ValueError(
+                f"{run.label}: no {split!r} rows with postprocessing {postprocessing!r}; found {sorted(found)}."
+            )
+
+
+def _figures(
+    runs: Sequence[RunRecord],
+    values: pd.DataFrame,
+    entries: list[tuple[str, str]],
+    losses: list[str],
+    examples: Sequence[ExampleSlices],
+    settings: ReportSettings,
+    unit: str,
+) -> dict[str, Figure]:
+    """The four figures; the scatter is a placeholder unless DSC and clDice are reported."""
+    has_scatter = {"dsc", "cldice"} <= set(settings.metrics)
+    return {
+        "metric_boxplots": metric_boxplots(values, entries, settings.metrics, settings.reference_loss, unit),
+        "training_curves": training_curves(runs, losses),
+        "dsc_vs_cldice": dsc_vs_cldice(values, entries, settings.reference_loss)
+        if has_scatter
+        else placeholder("dsc and cldice are not both among the reported metrics.", "DSC vs clDice"),
+        "examples": examples_figure(examples),
+    }
+
+
+def build_report(
+    runs: Sequence[RunRecord],
+    baselines: pd.DataFrame | None,
+    examples: Sequence[ExampleSlices],
+    protocol: Mapping[str, Any],
+    settings: ReportSettings,
+) -> Report:
+    """Compare the losses of a set of finished runs.
+
+    Args:
+        runs: one per loss x fold.
+        baselines: per-volume table of the classical baselines (``method``, ``id``, the metrics,
+            ``diagonal``; optional ``split``), or ``None``.
+        examples: slices for the example figure (see :func:`~minivess_kedro.reporting.pick_examples`).
+        protocol: data, splits, profile, epochs, seeds, commit ...: rendered as the Protocol
+            section; ``splits.checkpoint_selected_on_reported_volumes`` flags selection bias.
+        settings: reference loss, metrics, post-processing, bootstrap, pairing.
+
+    Returns:
+        The :class:`Report`.
+
+    Raises:
+        ValueError: on no runs, a run lacking a metric column, two runs of one loss and fold,
+            runs with and without test rows, a missing post-processing, bad baselines or examples.
+    """
+    if not isinstance(protocol, Mapping):
+        raise ValueError(f"protocol must be a mapping, got {type(protocol).__name__}.")
+    validate_runs(runs, settings.metrics)
+    validate_examples(examples)
+    split = report_split(runs)
+    _check_postprocessing(runs, split, settings.postprocessing)
+    every = run_values(runs, split, settings.metrics)
+    main = every[every["postprocessing"] == settings.postprocessing]
+    base, base_note = baseline_values(baselines, split, settings.metrics, settings.postprocessing)
+    losses = loss_order(list(main["loss"]), settings.reference_loss)
+    clash = sorted(set(base["loss"]) & set(losses))
+    if clash:
+        raise ValueError(f"baseline methods {clash} have the names of losses; rename them.")
+    methods = sorted(set(base["loss"]))
+    values = pd.concat([main, base], ignore_index=True) if len(base) else main
+    loss_tab = summary_table(values, split, settings, [*losses, *methods])
+    comparisons, comparison_note = compare_to_reference(main, losses, settings)
+    effect = postprocessing_effect(every, losses, settings)
+    unit = distance_unit(protocol)
+    entries = [(loss, "loss") for loss in losses] + [(m, "baseline") for m in methods]
+    figures = _figures(runs, values, entries, losses, examples, settings, unit)
+    content = ReportContent(
+        settings=settings,
+        split=split,
+        biased=selection_biased(split, protocol),
+        unit=unit,
+        runs=tuple(runs),
+        protocol=protocol,
+        loss_table=loss_tab,
+        fold_table=fold_table(runs, split, settings),
+        comparisons=comparisons,
+        effect=effect,
+        figure_names=tuple(figures),
+        comparison_note=comparison_note,
+        comparison_caveat=power_caveat(comparisons, settings) if len(comparisons) else None,
+        notes=(base_note,) if base_note else (),
+        caveats=tuple(consistency_caveats(runs)),
+    )
+    blocks = report_blocks(content)
+    return Report(
+        loss_table=loss_tab,
+        fold_table=content.fold_table,
+        comparisons=comparisons,
+        postprocessing_effect=effect,
+        baseline_table=loss_tab[loss_tab["kind"] == "baseline"].reset_index(drop=True),
+        figures=figures,
+        markdown=to_markdown(blocks),
+        html=to_html(blocks, figures, TITLE),
+        split=split,
+        selection_biased=content.biased,
+    )

@@ -1,0 +1,128 @@
+"""One tidy table of every per-volume value the report uses, NaN distances already replaced.
+
+Every table, test and figure of the report reads this table, so that all of them see the same
+numbers: a NaN distance (exactly one empty mask) is the volume's diagonal everywhere, as in
+:func:`minivess_kedro.metrics.summarize_metrics`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from minivess_kedro.metrics import worst_case_values
+from minivess_kedro.reporting.records import RunRecord, with_postprocessing
+
+#: Columns of a values table.
+VALUE_COLUMNS: tuple[str, ...] = (
+    "loss",
+    "kind",
+    "run_id",
+    "fold_idx",
+    "id",
+    "postprocessing",
+    "metric",
+    "value",
+    "nan_replaced",
+)
+
+
+def _melt(table: pd.DataFrame, metrics: Sequence[str], where: str, **constants: object) -> list[pd.DataFrame]:
+    """One block per (post-processing, metric) of ``table``, values worst-case replaced."""
+    blocks = []
+    for postprocessing, group in table.groupby("postprocessing", sort=True):
+        for metric in metrics:
+            try:
+                values, _ = worst_case_values(group, metric)
+            except ValueError as err:
+                raise ValueError(f"{where}: {err}") from err
+            nan = pd.to_numeric(group[metric]).isna().to_numpy()
+            block = pd.DataFrame(
+                {"id": group["id"].astype(str).to_numpy(), "value": values, "nan_replaced": nan}
+            ).assign(postprocessing=str(postprocessing), metric=metric, **constants)
+            blocks.append(block)
+    return blocks
+
+
+def run_values(runs: Sequence[RunRecord], split: str, metrics: Sequence[str]) -> pd.DataFrame:
+    """Values of every run on ``split``, every post-processing and metric.
+
+    Args:
+        runs: validated runs (see :func:`~minivess_kedro.reporting.records.validate_runs`).
+        split: ``test`` or ``val``.
+        metrics: metric columns.
+
+    Returns:
+        A table with :data:`VALUE_COLUMNS`, ``kind`` = ``loss``.
+
+    Raises:
+        ValueError: naming the run, if a non-distance metric is NaN or a NaN distance has no
+            diagonal to replace it.
+    """
+    blocks: list[pd.DataFrame] = []
+    for run in runs:
+        table = with_postprocessing(run.volume_metrics)
+        table = table[table["split"] == split]
+        blocks += _melt(
+            table, metrics, run.label, loss=run.loss, kind="loss", run_id=run.run_id, fold_idx=int(run.fold_idx)
+        )
+    values = pd.concat(blocks, ignore_index=True)
+    values["fold_idx"] = values["fold_idx"].astype("Int64")
+    return values[list(VALUE_COLUMNS)]
+
+
+def baseline_values(
+    baselines: pd.DataFrame | None, split: str, metrics: Sequence[str], postprocessing: str
+) -> tuple[pd.DataFrame, str | None]:
+    """Values of the classical baselines (``method`` column) on ``split``.
+
+    A ``split`` column, when present, selects the rows of the report's split; a
+    ``postprocessing`` column selects ``postprocessing``.
+
+    Returns:
+        ``(values, note)``: a table with :data:`VALUE_COLUMNS` (``loss`` = the method,
+        ``kind`` = ``baseline``, no run or fold), empty when there is nothing to show, and a note
+        saying why it is empty (``None`` otherwise).
+
+    Raises:
+        ValueError: if the table lacks ``method``, ``id`` or a metric, or repeats a method x id.
+    """
+    empty = pd.DataFrame(columns=list(VALUE_COLUMNS))
+    if baselines is None or len(baselines) == 0:
+        return empty, "No classical baseline was given."
+    missing = [c for c in ("method", "id", *metrics) if c not in baselines.columns]
+    if missing:
+        raise ValueError(f"baselines lacks columns {missing}; it has {list(baselines.columns)}.")
+    table = baselines
+    if "split" in table.columns:
+        table = table[table["split"] == split]
+    if "postprocessing" in table.columns:
+        table = table[table["postprocessing"] == postprocessing]
+    if len(table) == 0:
+        return empty, f"The baselines have no rows on split {split!r} (post-processing {postprocessing!r})."
+    repeated = table[table.duplicated(["method", "id"])][["method", "id"]].drop_duplicates()
+    if len(repeated):
+        raise ValueError(f"baselines repeat method x id rows: {repeated.to_dict('records')}.")
+    table = with_postprocessing(table.drop(columns=["postprocessing"], errors="ignore"))
+    blocks: list[pd.DataFrame] = []
+    for method, group in table.groupby("method", sort=True):
+        blocks += _melt(group, metrics, f"baseline {method!r}", loss=str(method), kind="baseline", run_id="")
+    values = pd.concat(blocks, ignore_index=True).assign(fold_idx=pd.NA, postprocessing=postprocessing)
+    values["fold_idx"] = values["fold_idx"].astype("Int64")
+    return values[list(VALUE_COLUMNS)], None
+
+
+def volume_means(values: pd.DataFrame) -> pd.DataFrame:
+    """Each volume's value averaged over the folds that scored it, per loss and metric.
+
+    Returns:
+        Columns ``loss``, ``kind``, ``metric``, ``id``, ``value``, ``n_folds``.
+    """
+    grouped = values.groupby(["loss", "kind", "metric", "id"], sort=False)["value"]
+    return grouped.agg(value="mean", n_folds="count").reset_index()
+
+
+def fold_means(values: pd.DataFrame) -> pd.DataFrame:
+    """Per loss x fold x metric mean over volumes (columns ``loss``, ``fold_idx``, ``metric``, ``value``)."""
+    return values.groupby(["loss", "fold_idx", "metric"], sort=False)["value"].mean().reset_index()

@@ -1,0 +1,112 @@
+"""Small fake runs with known values for the reporting tests."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pandas as pd
+
+from minivess_kedro.metrics import METRIC_KEYS
+from minivess_kedro.reporting import ExampleSlices, RunRecord
+
+TEST_IDS = ("mv01", "mv02", "mv03", "mv04", "mv05")
+VAL_IDS = {0: ("mv06", "mv07", "mv08"), 1: ("mv09", "mv10", "mv11")}
+LOSSES = ("dice_ce", "cbdice", "cldice")
+BASE_DSC = {"dice_ce": 0.70, "cbdice": 0.76, "cldice": 0.71}
+# Per-volume deviations, different per loss so that paired differences are not constant.
+PATTERN = {
+    "dice_ce": (0.00, 0.05, -0.04, 0.02, -0.03),
+    "cbdice": (0.01, 0.03, -0.01, 0.04, -0.02),
+    "cldice": (-0.02, 0.06, -0.03, 0.01, 0.00),
+}
+DIAGONAL = 500.0
+#: The one NaN distance: cldice, fold 0, mv03 (exactly one empty mask).
+NAN_MASD = ("cldice", 0, "mv03")
+
+
+def dsc_value(loss: str, fold: int, index: int, postprocessing: str = "none") -> float:
+    """The known DSC of a volume: base + 0.01 per fold + the loss's pattern (+0.005 with components)."""
+    bonus = 0.005 * (index + 1) if postprocessing == "components" else 0.0
+    return BASE_DSC[loss] + 0.01 * fold + PATTERN[loss][index] + bonus
+
+
+def _rows(loss: str, fold: int, split: str, ids: tuple[str, ...], postprocessing: str) -> list[dict]:
+    # Stable seed (str hashes change per process); the same for every post-processing, so that
+    # post-processing changes only what it is meant to change.
+    rng = np.random.default_rng(zlib.crc32(f"{loss}/{fold}/{split}".encode()))
+    rows = []
+    for i, volume in enumerate(ids):
+        dsc = dsc_value(loss, fold, i % 5, postprocessing)
+        row = {"id": volume, "split": split, "postprocessing": postprocessing, "dsc": dsc, "cldice": dsc + 0.05}
+        row |= {"masd": 2.0 + rng.uniform(0, 1), "hd95": 8.0 + rng.uniform(0, 4), "nsd": 0.8 + rng.uniform(0, 0.1)}
+        betti0 = float(rng.integers(0, 6))
+        row |= {"betti0_error": betti0 - (1 if postprocessing == "components" and betti0 > 0 else 0)}
+        row |= {"betti1_error": float(rng.integers(0, 3)), "diagonal": DIAGONAL}
+        if (loss, fold, volume) == NAN_MASD:
+            row["masd"] = np.nan
+        rows.append(row)
+    return rows
+
+
+def volume_table(loss: str, fold: int, test: bool = True, postprocessings: tuple[str, ...] = ("none", "components")):
+    """Per-volume table of one run: test rows (unless ``test`` is False) and val rows."""
+    rows = []
+    for post in postprocessings:
+        if test:
+            rows += _rows(loss, fold, "test", TEST_IDS, post)
+        rows += _rows(loss, fold, "val", VAL_IDS[fold], post)
+    return pd.DataFrame(rows)
+
+
+def history(loss: str, fold: int, epochs: int = 6) -> pd.DataFrame:
+    """Epoch history; validation every second epoch (NaN otherwise), peak at epoch 4."""
+    epoch = np.arange(epochs)
+    val = np.where(epoch % 2 == 0, 0.5 + 0.05 * np.minimum(epoch, 4) - 0.01 * (epoch > 4), np.nan)
+    return pd.DataFrame({"epoch": epoch, "train_loss": 1.0 / (epoch + 1), "val_dsc": val, "lr": 1e-3})
+
+
+def make_run(loss: str, fold: int, **table_kwargs) -> RunRecord:
+    return RunRecord(
+        run_id=f"{loss}-{fold}",
+        loss=loss,
+        fold_idx=fold,
+        volume_metrics=volume_table(loss, fold, **table_kwargs),
+        history=history(loss, fold),
+        params={"loss": loss, "fold_idx": str(fold)},
+        tags={"loss": loss, "fold_idx": str(fold), "compute_profile": "cpu", "git_commit": "abc123def4567890"},
+    )
+
+
+def make_runs(losses: tuple[str, ...] = LOSSES, folds: tuple[int, ...] = (0, 1), **table_kwargs) -> list[RunRecord]:
+    return [make_run(loss, fold, **table_kwargs) for loss in losses for fold in folds]
+
+
+def baselines() -> pd.DataFrame:
+    rows = []
+    for method, level in (("otsu", 0.40), ("frangi", 0.50)):
+        for i, volume in enumerate(TEST_IDS):
+            row = {"method": method, "id": volume, "split": "test", "dsc": level + 0.01 * i, "cldice": level}
+            row |= {"masd": 9.0, "hd95": 30.0, "nsd": 0.4, "betti0_error": 40.0, "betti1_error": 5.0}
+            rows.append(row | {"diagonal": DIAGONAL})
+    return pd.DataFrame(rows)
+
+
+def examples() -> list[ExampleSlices]:
+    image = np.linspace(0, 1, 64).reshape(8, 8)
+    ref = (image > 0.5).astype(np.uint8)
+    return [
+        ExampleSlices("mv02", "cbdice", 1, 0.80, image, ref, ref),
+        ExampleSlices("mv05", "cbdice", 0, 0.75, image, ref, np.zeros_like(ref)),
+    ]
+
+
+PROTOCOL = {
+    "data_source": "synthetic",
+    "n_volumes": 11,
+    "dataset_fingerprint": "f00d",
+    "splits": {"num_folds": 2, "test_ids": 5, "seed": 42, "strategy": "random"},
+    "max_epochs": 6,
+}
+
+assert set(METRIC_KEYS) <= set(volume_table("dice_ce", 0).columns)
