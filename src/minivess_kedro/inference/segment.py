@@ -12,6 +12,11 @@ from minivess_kedro.inference.sliding_window import SlidingWindowConfig, predict
 _NORMALISE = NormalizeIntensity(nonzero=True)  # as in training: z-score on non-zero voxels
 
 
+def normalised_image(image: np.ndarray) -> torch.Tensor:
+    """``H x W x D`` raw intensities as the ``1 x 1 x H x W x D`` network input of training."""
+    return torch.as_tensor(_NORMALISE(torch.as_tensor(np.asarray(image, dtype=np.float32))))[None, None]
+
+
 def segment_volume(
     model: nn.Module, image: np.ndarray, window: SlidingWindowConfig, device: torch.device | str = "cpu"
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -28,8 +33,7 @@ def segment_volume(
         probability ``H x W x D`` (float32).
     """
     model.eval()
-    tensor = _NORMALISE(torch.as_tensor(np.asarray(image, dtype=np.float32)))
-    logits = predict_logits(model, torch.as_tensor(tensor)[None, None].to(device), window)
+    logits = predict_logits(model, normalised_image(image).to(device), window)
     probability = torch.softmax(logits, dim=1)[0, 1].cpu().numpy().astype(np.float32)
     mask = logits.argmax(dim=1)[0].cpu().numpy().astype(np.uint8)
     return mask, probability

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 
 import pandas as pd
 import torch
 
-from minivess_kedro.inference import SlidingWindowConfig, segment_volume
+from minivess_kedro.inference import SlidingWindowConfig, normalised_image, segment_volume
 from minivess_kedro.io import NiftiVolume
 from minivess_kedro.metrics import VolumePair, evaluate_volumes, summarize_metrics
 from minivess_kedro.models import DynUNetConfig, build_dynunet
 from minivess_kedro.pipelines.evaluation.params import EvaluationParams
 from minivess_kedro.pipelines.training.params import TrainingParams
-from minivess_kedro.postprocessing import ComponentSettings, clean_components
+from minivess_kedro.postprocessing import ComponentSettings, TopoSculptSettings, clean_components, toposculpt
 from minivess_kedro.training import resolve_device
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ def predict_volumes(
         device="cpu" if params.sliding_window.stitch_on_cpu else None,
     )
     components = ComponentSettings(**params.components.model_dump())
+    sculpt = TopoSculptSettings(**params.toposculpt.model_dump())
     predictions = {}
     for volume_id in ids:
         source = raw_images[volume_id]()
@@ -69,6 +71,10 @@ def predict_volumes(
         if "components" in params.postprocessing:
             cleaned = clean_components(mask, source.spacing, components)
             predictions[f"components/{volume_id}"] = NiftiVolume(cleaned, source.affine, source.spacing)
+        if "toposculpt" in params.postprocessing:
+            image = normalised_image(source.array).to(device)
+            refined = toposculpt(model, image, window, sculpt, stride_product=math.prod(model_config["strides"]))
+            predictions[f"toposculpt/{volume_id}"] = NiftiVolume(refined, source.affine, source.spacing)
     logger.info("Predicted %d volumes (%s)", len(ids), ", ".join(sorted(set(ids.values()))))
     return predictions
 

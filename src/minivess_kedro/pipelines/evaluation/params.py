@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Strict(BaseModel):
@@ -16,6 +16,18 @@ class ComponentParams(_Strict):
 
     min_volume_um3: float = Field(100.0, ge=0)
     max_hole_um3: float = Field(50.0, ge=0)
+
+
+class TopoSculptParams(_Strict):
+    """``toposculpt`` post-processing: test-time refinement towards a Betti prior."""
+
+    betti_prior: int = Field(1, ge=1)
+    num_its: int = Field(100, ge=1)
+    learning_rate: float = Field(1e-3, gt=0)
+    lambda_a: float = Field(1.0, ge=0)
+    lambda_z: float = Field(1.0, ge=0)
+    lambda_cl: float = Field(1000.0, ge=0)
+    lambda_mse: float = Field(1000.0, ge=0)
 
 
 class BootstrapParams(_Strict):
@@ -47,11 +59,18 @@ class BaselineParams(_Strict):
 class EvaluationParams(_Strict):
     """``evaluation:`` in ``parameters_evaluation.yml``."""
 
+    @field_validator("postprocessing", mode="before")
+    @classmethod
+    def _plus_separated(cls, value):
+        # --params evaluation.postprocessing=components+toposculpt (the CLI splits on commas)
+        return [v for v in value.split("+") if v] if isinstance(value, str) else value
+
     splits: tuple[Literal["val", "test"], ...] = ("val", "test")
     nsd_tau: float = Field(1.0, ge=0)
     distance_units: Literal["physical", "voxel"] = "physical"
-    postprocessing: tuple[Literal["components"], ...] = ("components",)
+    postprocessing: tuple[Literal["components", "toposculpt"], ...] = ("components",)
     components: ComponentParams = ComponentParams()
+    toposculpt: TopoSculptParams = TopoSculptParams()
     sliding_window: EvaluationSlidingWindowParams = EvaluationSlidingWindowParams()
     bootstrap: BootstrapParams = BootstrapParams()
     baselines: BaselineParams

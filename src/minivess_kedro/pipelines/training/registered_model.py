@@ -13,9 +13,8 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import torch
-from monai.transforms import NormalizeIntensity
 
-from minivess_kedro.inference import SlidingWindowConfig, predict_logits
+from minivess_kedro.inference import SlidingWindowConfig, segment_volume
 from minivess_kedro.models import DynUNetConfig, build_dynunet
 
 
@@ -28,12 +27,10 @@ class DynUNetSegmenter(mlflow.pyfunc.PythonModel):
         self.model.load_state_dict(torch.load(context.artifacts["state_dict"], map_location="cpu", weights_only=True))
         self.model.eval()
         self.window = SlidingWindowConfig(roi_size=tuple(config["patch_size"]))
-        self.normalise = NormalizeIntensity(nonzero=True)
 
     def predict(self, context, model_input: np.ndarray, params: dict | None = None) -> np.ndarray:
-        image = self.normalise(torch.as_tensor(np.asarray(model_input, dtype=np.float32)))
-        logits = predict_logits(self.model, torch.as_tensor(image)[None, None], self.window)
-        return logits.argmax(dim=1)[0].numpy().astype(np.uint8)
+        mask, _ = segment_volume(self.model, np.asarray(model_input), self.window)
+        return mask
 
 
 mlflow.models.set_model(DynUNetSegmenter())
