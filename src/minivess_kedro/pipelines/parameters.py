@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from minivess_kedro.losses import LOSS_NAMES
 from minivess_kedro.pipelines.data_ingestion.params import DataIngestionParams
 from minivess_kedro.pipelines.evaluation.params import EvaluationParams
+from minivess_kedro.pipelines.reporting.params import ReportingParams
 from minivess_kedro.pipelines.splitting.params import SplittingParams
 from minivess_kedro.pipelines.training.params import TrainingParams
 
@@ -22,6 +23,7 @@ PARAMETER_MODELS: dict[str, type[BaseModel]] = {
     "splitting": SplittingParams,
     "training": TrainingParams,
     "evaluation": EvaluationParams,
+    "reporting": ReportingParams,
 }
 
 

@@ -1,0 +1,128 @@
+"""Node that builds the comparison report from the collected runs."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from minivess_kedro.io import read_nifti
+from minivess_kedro.pipelines.reporting.params import ReportingParams
+from minivess_kedro.reporting import (
+    ReportSettings,
+    RunRecord,
+    build_report,
+    example_from_volumes,
+    pick_examples,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _records(runs: pd.DataFrame, volume_metrics: pd.DataFrame, histories: pd.DataFrame) -> list[RunRecord]:
+    records = []
+    for row in runs.itertuples():
+        records.append(
+            RunRecord(
+                run_id=row.run_id,
+                loss=row.loss,
+                fold_idx=int(row.fold_idx),
+                volume_metrics=volume_metrics[volume_metrics["run_id"] == row.run_id].drop(columns="run_id"),
+                history=histories[histories["run_id"] == row.run_id].drop(columns="run_id"),
+                params=json.loads(row.params),
+                tags=json.loads(row.tags),
+            )
+        )
+    return records
+
+
+def _protocol(runs: list[RunRecord], splits: dict, fingerprint: dict) -> dict:
+    def values(source: str, key: str) -> list[str]:
+        return sorted({getattr(r, source).get(key, "?") for r in runs})
+
+    return {
+        "data": {
+            "source": fingerprint["source"],
+            "volumes": fingerprint["num_volumes"],
+            "dataset_fingerprint": fingerprint["fingerprint"],
+        },
+        "splits": {
+            "num_folds": len(splits["folds"]),
+            "held_out_test_volumes": len(splits.get("test", [])),
+            "seed": splits.get("seed"),
+            "strategy": splits.get("strategy"),
+            "checkpoint_selected_on_reported_volumes": not splits.get("test"),
+        },
+        "training": {
+            "compute_profiles": values("tags", "compute_profile"),
+            "max_epochs": values("params", "training.max_epochs"),
+            "seeds": values("params", "training.seed"),
+            "patch_size": values("params", "training.compute.patch_size"),
+        },
+        "code": {"git_commits": values("tags", "git_commit"), "kedro_env": values("tags", "kedro_env")},
+    }
+
+
+def build_study_report(
+    study_runs: pd.DataFrame,
+    study_volume_metrics: pd.DataFrame,
+    study_histories: pd.DataFrame,
+    baseline_metrics: pd.DataFrame,
+    raw_images: dict,
+    raw_labels: dict,
+    splits: dict,
+    dataset_fingerprint: dict,
+    reporting: dict,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, str, str]:
+    """Tables, figures and the Markdown/HTML report of every collected run.
+
+    Returns:
+        ``(loss_table, fold_table, comparisons, postprocessing_effect, figures, markdown, html)``.
+    """
+    params = ReportingParams.model_validate(reporting)
+    settings = ReportSettings(
+        reference_loss=params.reference_loss,
+        postprocessing=params.postprocessing,
+        pairing=params.pairing,
+        bootstrap_method=params.bootstrap.method,
+        n_resamples=params.bootstrap.n_resamples,
+        confidence_level=params.bootstrap.confidence_level,
+        seed=params.bootstrap.seed,
+    )
+    runs = _records(study_runs, study_volume_metrics, study_histories)
+    examples = []
+    for choice in pick_examples(runs, settings):
+        prediction_path = (
+            Path(params.predictions_root)
+            / choice.loss
+            / f"fold_{choice.fold_idx}"
+            / "predictions"
+            / params.postprocessing
+            / f"{choice.volume_id}.nii.gz"
+        )
+        if not prediction_path.exists():
+            logger.warning("No prediction %s: example %s left out", prediction_path, choice.volume_id)
+            continue
+        examples.append(
+            example_from_volumes(
+                choice,
+                raw_images[choice.volume_id]().array,
+                raw_labels[choice.volume_id]().array,
+                read_nifti(prediction_path).array,
+            )
+        )
+    report = build_report(runs, baseline_metrics, examples, _protocol(runs, splits, dataset_fingerprint), settings)
+    figures = {
+        f"{name}.png": figure for name, figure in report.figures.items()
+    }  # the Markdown links figures/<name>.png
+    return (
+        report.loss_table,
+        report.fold_table,
+        report.comparisons,
+        report.postprocessing_effect,
+        figures,
+        report.markdown,
+        report.html,
+    )

@@ -1,0 +1,56 @@
+"""Wiring of ``reporting``."""
+
+from kedro.pipeline import Node, Pipeline
+
+from minivess_kedro.pipelines.reporting.collect import collect_study_runs
+from minivess_kedro.pipelines.reporting.nodes import build_study_report
+from minivess_kedro.pipelines.reporting.tracking import log_report
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                func=collect_study_runs,
+                inputs={"reporting": "params:reporting"},
+                outputs=["study_runs", "study_volume_metrics", "study_histories"],
+                name="collect_study_runs",
+            ),
+            Node(
+                func=build_study_report,
+                inputs={
+                    "study_runs": "study_runs",
+                    "study_volume_metrics": "study_volume_metrics",
+                    "study_histories": "study_histories",
+                    "baseline_metrics": "baseline_metrics",
+                    "raw_images": "raw_images",
+                    "raw_labels": "raw_labels",
+                    "splits": "splits",
+                    "dataset_fingerprint": "dataset_fingerprint",
+                    "reporting": "params:reporting",
+                },
+                outputs=[
+                    "report_loss_table",
+                    "report_fold_table",
+                    "report_comparisons",
+                    "report_postprocessing_effect",
+                    "report_figures",
+                    "report_markdown",
+                    "report_html",
+                ],
+                name="build_study_report",
+            ),
+            Node(
+                func=log_report,
+                inputs={
+                    "loss_table": "report_loss_table",
+                    "comparisons": "report_comparisons",
+                    "report_markdown": "report_markdown",
+                    "report_html": "report_html",
+                },
+                outputs=None,
+                name="log_report",
+            ),
+        ],
+        tags="reporting",
+    )
