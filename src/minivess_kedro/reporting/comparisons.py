@@ -49,12 +49,9 @@ def _verdict(row: dict, metric: str, alpha: float) -> str:
     return "better" if (row["mean_diff"] > 0) == higher_is_better(metric) else "worse"
 
 
-def _one(values: pd.DataFrame, loss: str, metric: str, settings: ReportSettings) -> dict:
-    """One loss vs the reference on one metric (no Holm yet)."""
-    side = values[values["metric"] == metric]
-    paired = pair_values(
-        side[side["loss"] == loss], side[side["loss"] == settings.reference_loss], metric, settings.pairing
-    )
+def _one(groups: dict, loss: str, metric: str, settings: ReportSettings) -> dict:
+    """One loss vs the reference on one metric (no Holm yet); ``groups`` maps (loss, metric) to rows."""
+    paired = pair_values(groups[loss, metric], groups[settings.reference_loss, metric], metric, settings.pairing)
     row: dict = {"loss": loss, "reference": settings.reference_loss, "metric": metric, "n_volumes": paired.n_volumes}
     row |= {"n_pairs": paired.n_pairs, "n_folds": paired.n_folds, "note": ""}
     if paired.n_pairs == 0:
@@ -100,9 +97,10 @@ def compare_to_reference(
     others = [loss for loss in losses if loss != settings.reference_loss]
     if not others:
         return empty, f"Only the reference loss {settings.reference_loss!r} was run: nothing to compare with it."
+    groups = dict(list(values.groupby(["loss", "metric"], sort=False)))
     rows = []
     for metric in settings.metrics:
-        block = [_one(values, loss, metric, settings) for loss in others]
+        block = [_one(groups, loss, metric, settings) for loss in others]
         tested = [i for i, row in enumerate(block) if not math.isnan(row["p_value"])]
         adjusted = holm_correction([block[i]["p_value"] for i in tested]) if tested else np.array([])
         for row in block:

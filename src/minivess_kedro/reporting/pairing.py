@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from minivess_kedro.reporting.settings import Pairing
@@ -39,25 +40,33 @@ def pair_values(a: pd.DataFrame, b: pd.DataFrame, metric: str, pairing: Pairing)
     """Pair two sides' values of one metric on their common (fold, volume) pairs.
 
     Args:
-        a: values rows (``fold_idx``, ``id``, ``value``) of side A for ``metric``.
+        a: values rows (``fold_idx``, ``id``, ``value``) of side A for ``metric``, at most one
+            row per (fold, volume).
         b: the same for side B.
         metric: the metric, used as the value column's name of the returned tables.
         pairing: ``volume`` (average each volume's pairs over its common folds) or
             ``fold_volume`` (one unit per (fold, volume) pair).
 
     Returns:
-        The aligned tables, empty when nothing is common.
+        The aligned tables, units sorted, empty when nothing is common.
     """
-    keys = ["fold_idx", "id"]
-    merged = a[[*keys, "value"]].merge(b[[*keys, "value"]], on=keys, suffixes=("_a", "_b"), validate="one_to_one")
-    if pairing == "volume":
-        units = merged.groupby("id", sort=True)[["value_a", "value_b"]].mean().reset_index()
-    else:
-        units = merged.assign(id=merged["fold_idx"].astype(str) + ":" + merged["id"]).sort_values("id")
+    # Plain dicts: these tables are small and pandas merges cost milliseconds each.
+    side_b = dict(zip(zip(b["fold_idx"], b["id"], strict=True), b["value"], strict=True))
+    pairs = sorted(
+        (key, float(value), float(side_b[key]))
+        for key, value in zip(zip(a["fold_idx"], a["id"], strict=True), a["value"], strict=True)
+        if key in side_b
+    )
+    units: dict[str, list[tuple[float, float]]] = {}
+    for (fold, volume), value_a, value_b in pairs:
+        unit = volume if pairing == "volume" else f"{fold}:{volume}"
+        units.setdefault(unit, []).append((value_a, value_b))
+    names = sorted(units)
+    means = np.array([np.mean(units[u], axis=0) for u in names]).reshape(-1, 2)
     return PairedTables(
-        a=pd.DataFrame({"id": units["id"].to_numpy(), metric: units["value_a"].to_numpy(dtype=float)}),
-        b=pd.DataFrame({"id": units["id"].to_numpy(), metric: units["value_b"].to_numpy(dtype=float)}),
-        n_pairs=len(merged),
-        n_volumes=int(merged["id"].nunique()),
-        n_folds=int(merged["fold_idx"].nunique()),
+        a=pd.DataFrame({"id": names, metric: means[:, 0]}),
+        b=pd.DataFrame({"id": names, metric: means[:, 1]}),
+        n_pairs=len(pairs),
+        n_volumes=len({volume for (_, volume), _, _ in pairs}),
+        n_folds=len({fold for (fold, _), _, _ in pairs}),
     )

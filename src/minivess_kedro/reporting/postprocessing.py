@@ -27,11 +27,10 @@ EFFECT_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _effect(of_loss: pd.DataFrame, postprocessing: str, metric: str, settings: ReportSettings) -> dict:
-    rows = of_loss[(of_loss["postprocessing"] == postprocessing) & (of_loss["metric"] == metric)]
-    raw = of_loss[(of_loss["postprocessing"] == NO_POSTPROCESSING) & (of_loss["metric"] == metric)]
+def _effect(rows: pd.DataFrame, raw: pd.DataFrame | None, metric: str, settings: ReportSettings) -> dict:
+    """One loss x post-processing x metric: ``rows`` post-processed, ``raw`` the ``none`` rows."""
     per_fold = fold_means(rows)["value"]
-    paired = pair_values(rows, raw, metric, settings.pairing)
+    paired = pair_values(rows, raw if raw is not None else rows.iloc[:0], metric, settings.pairing)
     diff, low, high = math.nan, math.nan, math.nan
     if paired.n_pairs:
         a, b = paired.a[metric].to_numpy(), paired.b[metric].to_numpy()
@@ -62,17 +61,13 @@ def postprocessing_effect(values: pd.DataFrame, losses: Sequence[str], settings:
         (fold, volume) pairs with its paired bootstrap interval; NaN where a loss has no ``none``
         rows. ``none`` itself is listed with a difference of 0.
     """
+    groups = dict(list(values.groupby(["loss", "postprocessing", "metric"], sort=False)))
     rows = []
     for loss in losses:
-        of_loss = values[values["loss"] == loss]
-        methods = sorted(set(of_loss["postprocessing"]), key=lambda p: (p != NO_POSTPROCESSING, p))
-        for postprocessing in methods:
+        found = {post for (of, post, _) in groups if of == loss}
+        for post in sorted(found, key=lambda p: (p != NO_POSTPROCESSING, p)):
             for metric in settings.metrics:
-                rows.append(
-                    {
-                        "loss": loss,
-                        "postprocessing": postprocessing,
-                        **_effect(of_loss, postprocessing, metric, settings),
-                    }
-                )
+                raw = groups.get((loss, NO_POSTPROCESSING, metric))
+                effect = _effect(groups[loss, post, metric], raw, metric, settings)
+                rows.append({"loss": loss, "postprocessing": post, **effect})
     return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
