@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from minivess_kedro.reporting import Report
+from minivess_kedro.reporting import Report, RunRecord
+from minivess_kedro.reporting.metric_info import distance_unit
+from minivess_kedro.reporting.records import table_distance_units
+from tests.reporting import fakes
 
 BIAS = "These numbers are selection-biased."
 
@@ -58,3 +61,14 @@ def test_distance_units_follow_the_protocol(fixture: str, unit: str, request: py
 
 def test_without_a_protocol_the_report_says_so(minimal_report: Report) -> None:
     assert "No protocol was given." in minimal_report.markdown
+
+
+def test_distance_units_of_the_tables_win_and_must_agree() -> None:
+    runs = [fakes.make_run("dice_ce", 0), fakes.make_run("dice_ce", 1)]
+    voxel = [RunRecord(r.run_id, r.loss, r.fold_idx, r.volume_metrics.assign(distance_units="voxel")) for r in runs]
+    assert table_distance_units(voxel, None) == "voxel"
+    assert distance_unit({"distance_units": "physical"}, table_distance_units(voxel, None)) == "voxels"
+    assert table_distance_units(runs, None) is None
+    mixed = [voxel[0], RunRecord("p", "dice_ce", 1, runs[1].volume_metrics.assign(distance_units="physical"))]
+    with pytest.raises(ValueError, match="mix distance units"):
+        table_distance_units(mixed, None)

@@ -66,12 +66,22 @@ def test_without_baselines_the_report_says_so(minimal_report: Report) -> None:
     assert "No classical baseline was given." in minimal_report.markdown
 
 
-def test_baselines_on_another_split_are_left_out_with_a_note(val_report: Report) -> None:
-    # the fake baselines are test rows; a report on val cannot show them
+def test_baselines_are_restricted_to_the_reported_volumes(val_report: Report) -> None:
+    # the fake baselines scored mv01-mv05; the val report is about mv06-mv10
     assert val_report.baseline_table.empty
-    assert "The baselines have no rows on split 'val'" in val_report.markdown
-    values, note = baseline_values(fakes.baselines(), "test", SETTINGS.metrics, "none")
+    assert "The baselines were scored on none of the 5 reported volumes: left out." in val_report.markdown
+    # the baselines pipeline labels every row 'test', also when there is no test set: ids decide
+    values, note = baseline_values(fakes.baselines(), "val", SETTINGS.metrics, "none", list(fakes.TEST_IDS))
     assert note is None and len(values) == 2 * 5 * len(SETTINGS.metrics)
+    values, note = baseline_values(fakes.baselines(), "test", SETTINGS.metrics, "none", [*fakes.TEST_IDS, "mv06"])
+    assert note == "The baselines cover only some of the 6 reported volumes: {'frangi': 5, 'otsu': 5}."
+
+
+def test_a_baseline_row_of_the_reported_split_wins() -> None:
+    table = fakes.baselines()
+    relabelled = table.assign(split="val", dsc=0.0)
+    values, _ = baseline_values(pd.concat([relabelled, table]), "test", ("dsc",), "none", list(fakes.TEST_IDS))
+    assert values["value"].mean() == pytest.approx(0.47)  # mean of otsu 0.42 and frangi 0.52, not 0
 
 
 def test_fold_table_holds_each_runs_test_means(report: Report) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from minivess_kedro.metrics import DISTANCE_KEYS
 
 _LABELS: dict[str, str] = {
@@ -28,15 +31,19 @@ def higher_is_better(metric: str) -> bool:
     return metric not in LOWER_IS_BETTER
 
 
-def distance_unit(protocol: dict) -> str:
-    """The unit of the reported distances: micrometres unless the protocol says ``voxel``.
+def distance_unit(protocol: Mapping[str, Any], table_units: str | None = None) -> str:
+    """The unit label of the reported distances: ``voxels`` or ``µm``.
 
     Args:
         protocol: the protocol mapping; ``distance_units`` is looked up at the top level and in
-            an ``evaluation`` sub-mapping.
+            an ``evaluation`` sub-mapping when the tables do not say.
+        table_units: ``distance_units`` of the volume tables (``physical``/``voxel``), which
+            wins over the protocol. Physical distances are micrometres: MiniVess headers hold
+            micrometres (docs/data.md).
     """
-    evaluation = protocol.get("evaluation")
-    units = protocol.get("distance_units") or (
-        evaluation.get("distance_units") if isinstance(evaluation, dict) else None
-    )
+    units = table_units
+    if units is None:
+        evaluation = protocol.get("evaluation")
+        nested = evaluation.get("distance_units") if isinstance(evaluation, Mapping) else None
+        units = protocol.get("distance_units") or nested
     return "voxels" if units == "voxel" else "µm"

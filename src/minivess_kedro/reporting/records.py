@@ -142,3 +142,25 @@ def report_split(runs: Sequence[RunRecord]) -> str:
         return "val"
     splits = sorted({str(s) for run in runs for s in run.volume_metrics["split"].unique()})
     raise ValueError(f"the runs have neither 'test' rows nor 'val' rows for every run; splits found: {splits}.")
+
+
+def table_distance_units(runs: Sequence[RunRecord], baselines: pd.DataFrame | None) -> str | None:
+    """The ``distance_units`` the volume tables were computed with (``physical`` or ``voxel``).
+
+    Returns:
+        The one value found, or ``None`` when no table has a ``distance_units`` column.
+
+    Raises:
+        ValueError: if the tables mix units (their distances cannot be compared).
+    """
+    found: dict[str, str] = {}
+    tables = [(run.label, run.volume_metrics) for run in runs]
+    if baselines is not None:
+        tables.append(("baselines", baselines))
+    for name, table in tables:
+        if "distance_units" in table.columns:
+            for units in table["distance_units"].dropna().unique():
+                found.setdefault(str(units), name)
+    if len(found) > 1:
+        raise ValueError(f"the volume tables mix distance units (first seen in): {found}; re-evaluate in one unit.")
+    return next(iter(found), None)

@@ -21,6 +21,7 @@ from minivess_kedro.reporting.records import (
     ExampleSlices,
     RunRecord,
     report_split,
+    table_distance_units,
     validate_examples,
     validate_runs,
     with_postprocessing,
@@ -128,7 +129,8 @@ def build_report(
     _check_postprocessing(runs, split, settings.postprocessing)
     every = run_values(runs, split, settings.metrics)
     main = every[every["postprocessing"] == settings.postprocessing]
-    base, base_note = baseline_values(baselines, split, settings.metrics, settings.postprocessing)
+    reported_ids = sorted(set(main["id"]))
+    base, base_note = baseline_values(baselines, split, settings.metrics, settings.postprocessing, reported_ids)
     losses = loss_order(list(main["loss"]), settings.reference_loss)
     clash = sorted(set(base["loss"]) & set(losses))
     if clash:
@@ -138,7 +140,7 @@ def build_report(
     loss_tab = summary_table(values, split, settings, [*losses, *methods])
     comparisons, comparison_note = compare_to_reference(main, losses, settings)
     effect = postprocessing_effect(every, losses, settings)
-    unit = distance_unit(protocol)
+    unit = distance_unit(protocol, table_distance_units(runs, baselines))
     entries = [(loss, "loss") for loss in losses] + [(m, "baseline") for m in methods]
     figures = _figures(runs, values, entries, losses, examples, settings, unit)
     content = ReportContent(

@@ -72,18 +72,38 @@ def run_values(runs: Sequence[RunRecord], split: str, metrics: Sequence[str]) ->
     return values[list(VALUE_COLUMNS)]
 
 
-def baseline_values(
-    baselines: pd.DataFrame | None, split: str, metrics: Sequence[str], postprocessing: str
-) -> tuple[pd.DataFrame, str | None]:
-    """Values of the classical baselines (``method`` column) on ``split``.
+def _baseline_rows(table: pd.DataFrame, split: str, ids: Sequence[str]) -> pd.DataFrame:
+    """Rows of the reported volumes, one per method x id (the report's split preferred)."""
+    table = table[table["id"].astype(str).isin(set(ids))]
+    if "split" in table.columns:
+        # Baselines have no checkpoint to select: any row of a reported volume is fair, but a row
+        # labelled with the report's split wins over another label of the same volume.
+        table = table.assign(_other=table["split"] != split).sort_values("_other", kind="stable")
+        table = table.drop_duplicates(["method", "id"]).drop(columns="_other")
+    repeated = table[table.duplicated(["method", "id"])][["method", "id"]].drop_duplicates()
+    if len(repeated):
+        raise ValueError(f"baselines repeat method x id rows: {repeated.to_dict('records')}.")
+    return table
 
-    A ``split`` column, when present, selects the rows of the report's split; a
-    ``postprocessing`` column selects ``postprocessing``.
+
+def baseline_values(
+    baselines: pd.DataFrame | None, split: str, metrics: Sequence[str], postprocessing: str, ids: Sequence[str]
+) -> tuple[pd.DataFrame, str | None]:
+    """Values of the classical baselines (``method`` column) on the reported volumes.
+
+    Args:
+        baselines: per-volume table with ``method``, ``id``, the metrics and ``diagonal``;
+            optional ``split`` (a row labelled ``split`` is preferred when a volume has several)
+            and ``postprocessing`` (rows of ``postprocessing`` are used) columns; or ``None``.
+        split: the report's split.
+        metrics: metric columns.
+        postprocessing: the report's post-processing.
+        ids: the volumes the losses are reported on; baseline rows of other volumes are left out.
 
     Returns:
         ``(values, note)``: a table with :data:`VALUE_COLUMNS` (``loss`` = the method,
-        ``kind`` = ``baseline``, no run or fold), empty when there is nothing to show, and a note
-        saying why it is empty (``None`` otherwise).
+        ``kind`` = ``baseline``, no run or fold), and a note when the baselines are absent or do
+        not cover every reported volume (``None`` otherwise).
 
     Raises:
         ValueError: if the table lacks ``method``, ``id`` or a metric, or repeats a method x id.
@@ -95,22 +115,22 @@ def baseline_values(
     if missing:
         raise ValueError(f"baselines lacks columns {missing}; it has {list(baselines.columns)}.")
     table = baselines
-    if "split" in table.columns:
-        table = table[table["split"] == split]
     if "postprocessing" in table.columns:
         table = table[table["postprocessing"] == postprocessing]
+    table = _baseline_rows(table, split, ids)
     if len(table) == 0:
-        return empty, f"The baselines have no rows on split {split!r} (post-processing {postprocessing!r})."
-    repeated = table[table.duplicated(["method", "id"])][["method", "id"]].drop_duplicates()
-    if len(repeated):
-        raise ValueError(f"baselines repeat method x id rows: {repeated.to_dict('records')}.")
+        return empty, f"The baselines were scored on none of the {len(set(ids))} reported volumes: left out."
     table = with_postprocessing(table.drop(columns=["postprocessing"], errors="ignore"))
     blocks: list[pd.DataFrame] = []
     for method, group in table.groupby("method", sort=True):
         blocks += _melt(group, metrics, f"baseline {method!r}", loss=str(method), kind="baseline", run_id="")
     values = pd.concat(blocks, ignore_index=True).assign(fold_idx=pd.NA, postprocessing=postprocessing)
     values["fold_idx"] = values["fold_idx"].astype("Int64")
-    return values[list(VALUE_COLUMNS)], None
+    covered = table.groupby("method")["id"].nunique()
+    note = None
+    if (covered < len(set(ids))).any():
+        note = f"The baselines cover only some of the {len(set(ids))} reported volumes: {covered.to_dict()}."
+    return values[list(VALUE_COLUMNS)], note
 
 
 def volume_means(values: pd.DataFrame) -> pd.DataFrame:
