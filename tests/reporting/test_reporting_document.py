@@ -48,9 +48,14 @@ def test_figures_exist_and_show_what_they_claim(report: Report) -> None:
     assert len(val_dsc.get_lines()) == 3 and len(train_loss.get_lines()) == 3
     # val DSC every second epoch: the mean curve has values at epochs 0, 2, 4 only
     assert list(val_dsc.get_lines()[0].get_xdata()) == [0, 2, 4]
-    texts = [t.get_text() for t in report.figures["dsc_vs_cldice"].axes[0].texts]
-    assert "dice_ce (reference)" in texts and "otsu (baseline)" in texts
+    scatter = report.figures["dsc_vs_cldice"]
+    legend = [t.get_text() for t in scatter.legends[0].get_texts()]
+    assert legend == ["dice_ce (reference)", "cbdice", "cldice", "frangi (baseline)", "otsu (baseline)"]
+    assert [ax.get_title() for ax in scatter.axes] == ["losses and baselines", "losses only (zoomed)"]
     assert len(report.figures["examples"].axes) == 2 * 4
+    # the one replaced NaN distance (cldice, MASD) is drawn as a worst-case cross
+    masd = next(ax for ax in boxes if ax.get_ylabel().startswith("MASD"))
+    assert [t.get_text() for t in masd.get_legend().get_texts()] == ["worst case (empty mask)"]
 
 
 def test_figures_are_not_left_open_in_pyplot(report: Report) -> None:

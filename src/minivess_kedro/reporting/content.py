@@ -26,11 +26,12 @@ SELECTION_BIAS = (
 
 FIGURE_CAPTIONS: dict[str, str] = {
     "metric_boxplots": "Per-metric box and strip plots by loss. Each point is one volume's value averaged over "
-    "the folds that scored it; baselines are hatched grey. Distances: lower is better; Betti errors: lower is better.",
+    "the folds that scored it; baselines are hatched grey; red crosses are worst-case distances (an empty mask). "
+    "Distances and Betti errors: lower is better.",
     "training_curves": "Validation DSC and training loss against epoch, mean over folds per loss. Training "
     "losses are on each loss's own scale: compare shapes, not levels.",
     "dsc_vs_cldice": "Trade-off between voxel overlap (DSC) and centreline overlap (clDice): large points are "
-    "the mean over folds, faint points single folds, crosses the baselines.",
+    "the mean over folds, faint points single folds, grey markers the baselines.",
     "examples": "Middle slice of the best and the worst volume (by DSC) of the loss with the highest mean DSC: "
     "image, ground truth, prediction and errors.",
 }

@@ -50,13 +50,19 @@ def display_name(loss: str, kind: str, reference: str) -> str:
 
 def _box_axis(ax: Axes, per_volume: pd.DataFrame, entries: list[tuple[str, str]], colour: dict, unit: str) -> None:
     rng = np.random.default_rng(0)  # fixed jitter: the same data give the same figure
-    data = [per_volume[per_volume["loss"] == loss]["value"].to_numpy() for loss, _ in entries]
+    groups = [per_volume[per_volume["loss"] == loss] for loss, _ in entries]
+    data = [group["value"].to_numpy() for group in groups]
     boxes = ax.boxplot(data, patch_artist=True, showfliers=False, widths=0.6, medianprops={"color": "black"})
-    for i, ((loss, kind), patch) in enumerate(zip(entries, boxes["boxes"], strict=True)):
+    for i, ((loss, kind), patch, group) in enumerate(zip(entries, boxes["boxes"], groups, strict=True)):
         face = BASELINE_COLOUR if kind == "baseline" else colour[loss]
         patch.set(facecolor=face, alpha=0.45, hatch="//" if kind == "baseline" else None)
-        x = np.full(len(data[i]), i + 1.0) + rng.uniform(-0.15, 0.15, len(data[i]))
-        ax.scatter(x, data[i], s=10, color="black", alpha=0.7, zorder=3)
+        x = i + 1.0 + rng.uniform(-0.15, 0.15, len(group))
+        worst = group["nan_replaced"].to_numpy(dtype=bool)
+        ax.scatter(x[~worst], data[i][~worst], s=10, color="black", alpha=0.7, zorder=3)
+        # A replaced NaN distance sits at the volume diagonal: say so rather than let it pass as an outlier.
+        ax.scatter(x[worst], data[i][worst], s=30, marker="x", color="red", zorder=4, label="worst case (empty mask)")
+    if per_volume["nan_replaced"].any():
+        ax.legend(handles=[h for h in ax.collections if h.get_label().startswith("worst")][:1], fontsize=7)
     metric = str(per_volume["metric"].iloc[0]) if len(per_volume) else ""
     ax.set_ylabel(metric_label(metric, unit))
     ax.grid(axis="y", alpha=0.3)
@@ -134,27 +140,52 @@ def training_curves(runs: Sequence[RunRecord], losses: Sequence[str]) -> Figure:
     return fig
 
 
-def dsc_vs_cldice(values: pd.DataFrame, entries: list[tuple[str, str]], reference: str) -> Figure:
-    """Trade-off scatter: mean DSC vs mean clDice, one point per loss (folds faint), baselines as crosses."""
-    fig = Figure(figsize=(7.5, 6), layout="constrained")
-    ax = fig.subplots()
+def _trade_off_axis(ax: Axes, values: pd.DataFrame, entries: list[tuple[str, str]], reference: str) -> None:
     colour = colours([loss for loss, kind in entries if kind == "loss"])
     per_fold = fold_means(values[values["kind"] == "loss"])
+    markers = iter("XPDs^v<>")
     for loss, kind in entries:
         if kind == "baseline":
-            of = values[values["loss"] == loss].groupby("metric")["value"].mean()
-            ax.scatter(of["dsc"], of["cldice"], marker="X", s=70, color=BASELINE_COLOUR)
-            ax.annotate(
-                f"{loss} (baseline)", (of["dsc"], of["cldice"]), fontsize=8, xytext=(4, 4), textcoords="offset points"
+            mean = values[values["loss"] == loss].groupby("metric")["value"].mean()
+            ax.scatter(
+                mean["dsc"],
+                mean["cldice"],
+                marker=next(markers, "X"),
+                s=70,
+                color=BASELINE_COLOUR,
+                label=f"{loss} (baseline)",
             )
             continue
         folds = per_fold[per_fold["loss"] == loss].pivot(index="fold_idx", columns="metric", values="value")
         ax.scatter(folds["dsc"], folds["cldice"], s=18, color=colour[loss], alpha=0.3)
-        ax.scatter(folds["dsc"].mean(), folds["cldice"].mean(), s=60, color=colour[loss], edgecolor="black")
-        name = f"{loss} (reference)" if loss == reference else loss
-        ax.annotate(
-            name, (folds["dsc"].mean(), folds["cldice"].mean()), fontsize=8, xytext=(4, 4), textcoords="offset points"
+        is_reference = loss == reference
+        ax.scatter(
+            folds["dsc"].mean(),
+            folds["cldice"].mean(),
+            s=90 if is_reference else 60,
+            color=colour[loss],
+            edgecolor="black",
+            linewidth=2 if is_reference else 0.8,
+            label=f"{loss} (reference)" if is_reference else loss,
         )
-    ax.set(xlabel="DSC", ylabel="clDice", title="DSC vs clDice (large: mean over folds; faint: one fold)")
+    ax.set(xlabel="DSC", ylabel="clDice")
     ax.grid(alpha=0.3)
+
+
+def dsc_vs_cldice(values: pd.DataFrame, entries: list[tuple[str, str]], reference: str) -> Figure:
+    """Trade-off scatter: mean DSC vs mean clDice, one point per loss (folds faint), baselines grey.
+
+    With baselines, a second panel zooms on the losses (the baselines are usually far away).
+    """
+    with_baselines = any(kind == "baseline" for _, kind in entries)
+    fig = Figure(figsize=(13 if with_baselines else 8, 5.5), layout="constrained")
+    axes = fig.subplots(1, 2 if with_baselines else 1, squeeze=False).ravel()
+    _trade_off_axis(axes[0], values, entries, reference)
+    if with_baselines:
+        axes[0].set_title("losses and baselines")
+        _trade_off_axis(axes[1], values, [e for e in entries if e[1] == "loss"], reference)
+        axes[1].set_title("losses only (zoomed)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right center", fontsize=8)
+    fig.suptitle("DSC vs clDice (large: mean over folds; faint: one fold)")
     return fig

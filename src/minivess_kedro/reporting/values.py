@@ -137,10 +137,13 @@ def volume_means(values: pd.DataFrame) -> pd.DataFrame:
     """Each volume's value averaged over the folds that scored it, per loss and metric.
 
     Returns:
-        Columns ``loss``, ``kind``, ``metric``, ``id``, ``value``, ``n_folds``.
+        Columns ``loss``, ``kind``, ``metric``, ``id``, ``value``, ``n_folds`` and
+        ``nan_replaced`` (some fold's value was a replaced NaN distance).
     """
-    grouped = values.groupby(["loss", "kind", "metric", "id"], sort=False)["value"]
-    return grouped.agg(value="mean", n_folds="count").reset_index()
+    grouped = values.groupby(["loss", "kind", "metric", "id"], sort=False)
+    return grouped.agg(
+        value=("value", "mean"), n_folds=("value", "count"), nan_replaced=("nan_replaced", "any")
+    ).reset_index()
 
 
 def fold_means(values: pd.DataFrame) -> pd.DataFrame:
