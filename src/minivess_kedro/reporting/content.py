@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from minivess_kedro.reporting import formatting as fmt
-from minivess_kedro.reporting.document import Block, Bullets, FigureRef, Heading, Paragraph, Table, Warning
+from minivess_kedro.reporting.document import Alert, Block, Bullets, FigureRef, Heading, Paragraph, Table
 from minivess_kedro.reporting.metric_info import metric_label
 from minivess_kedro.reporting.protocol import protocol_table, run_table
 from minivess_kedro.reporting.records import RunRecord
@@ -70,8 +70,8 @@ def _overview(c: ReportContent) -> list[Block]:
     )
     blocks: list[Block] = [Heading(TITLE, 1)]
     if c.biased:
-        blocks.append(Warning(SELECTION_BIAS.format(split=c.split)))
-    blocks += [Warning(caveat) for caveat in c.caveats]
+        blocks.append(Alert(SELECTION_BIAS.format(split=c.split)))
+    blocks += [Alert(caveat) for caveat in c.caveats]
     blocks.append(Paragraph(text))
     blocks += [Paragraph(note) for note in c.notes]
     return blocks
@@ -124,7 +124,7 @@ def _results(c: ReportContent) -> list[Block]:
         "negative difference is an improvement."
     )
     if c.comparison_caveat:
-        blocks.append(Warning(c.comparison_caveat))
+        blocks.append(Alert(c.comparison_caveat))
     return [*blocks, Table(fmt.comparison_display(c.comparisons, s.metrics, c.unit, s.alpha), caption)]
 
 
@@ -141,7 +141,7 @@ def _figures(c: ReportContent) -> list[Block]:
 
 
 def _protocol(c: ReportContent) -> list[Block]:
-    runs = run_table(c.runs)
+    runs = run_table(c.runs, c.settings.reference_loss)
     runs["best_val_dsc"] = [fmt.number("dsc", v) for v in runs["best_val_dsc"]]
     runs["best_epoch"] = runs["best_epoch"].astype(str).replace("<NA>", "–")
     blocks: list[Block] = [Heading("Protocol")]

@@ -29,7 +29,9 @@ class Paragraph:
 
 
 @dataclass(frozen=True)
-class Warning:
+class Alert:
+    """A warning box (red in HTML, a quote in Markdown)."""
+
     text: str
 
 
@@ -50,7 +52,7 @@ class FigureRef:
     caption: str
 
 
-Block = Heading | Paragraph | Warning | Bullets | Table | FigureRef
+Block = Heading | Paragraph | Alert | Bullets | Table | FigureRef
 
 
 def _md_cell(value: object) -> str:
@@ -74,7 +76,7 @@ def to_markdown(blocks: Sequence[Block]) -> str:
                 parts.append(f"{'#' * level} {text}")
             case Paragraph(text):
                 parts.append(text)
-            case Warning(text):
+            case Alert(text):
                 parts.append(f"> **Warning.** {text}")
             case Bullets(items):
                 parts.append("\n".join(f"- {item}" for item in items))
@@ -119,7 +121,7 @@ def to_html(blocks: Sequence[Block], figures: Mapping[str, Figure], title: str) 
                 parts.append(f"<h{level}>{_inline(text)}</h{level}>")
             case Paragraph(text):
                 parts.append(f"<p>{_inline(text)}</p>")
-            case Warning(text):
+            case Alert(text):
                 parts.append(f'<div class="warning"><strong>Warning.</strong> {_inline(text)}</div>')
             case Bullets(items):
                 parts.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + "</ul>")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from minivess_kedro.reporting.figures import placeholder
+from minivess_kedro.reporting.figures import new_figure, placeholder
 from minivess_kedro.reporting.records import ExampleSlices, RunRecord, report_split, with_postprocessing
 from minivess_kedro.reporting.settings import ReportSettings
 
@@ -115,7 +115,7 @@ def examples_figure(examples: Sequence[ExampleSlices]) -> Figure:
     if not examples:
         return placeholder("No example slices were given.", "Example slices")
     ordered = sorted(examples, key=lambda e: -e.dsc)
-    fig = Figure(figsize=(13, 3.4 * len(ordered)), layout="constrained")
+    fig = new_figure(figsize=(13, 3.4 * len(ordered)))
     axes = fig.subplots(len(ordered), 4, squeeze=False)
     for row, ex in zip(axes, ordered, strict=True):
         panels = (ex.image, ex.reference, ex.prediction, _errors(ex.reference, ex.prediction))

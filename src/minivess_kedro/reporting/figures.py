@@ -1,18 +1,20 @@
 """The report's figures, drawn on matplotlib ``Figure`` objects (no pyplot, no display).
 
-Figures are created with ``matplotlib.figure.Figure`` rather than ``pyplot``: they are not
-registered with pyplot's figure manager, so nothing is left open, and they render with Agg when
-saved.
+Figures are created with ``matplotlib.figure.Figure`` and an Agg canvas rather than ``pyplot``:
+they are not registered with pyplot's figure manager, so nothing is left open whoever calls this
+(a Kedro node, a test, a notebook), and no display is needed.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -23,9 +25,16 @@ from minivess_kedro.reporting.values import fold_means, volume_means
 BASELINE_COLOUR = "0.55"
 
 
+def new_figure(**kwargs: Any) -> Figure:
+    """A ``Figure`` on an Agg canvas, laid out with constrained layout."""
+    figure = Figure(layout="constrained", **kwargs)
+    FigureCanvasAgg(figure)
+    return figure
+
+
 def placeholder(text: str, title: str) -> Figure:
     """A small figure that says why the real one could not be drawn."""
-    fig = Figure(figsize=(6, 2), layout="constrained")
+    fig = new_figure(figsize=(6, 2))
     ax = fig.subplots()
     ax.axis("off")
     ax.set_title(title)
@@ -86,7 +95,7 @@ def metric_boxplots(
     ncols = 2 if len(entries) > 8 else 3
     nrows = math.ceil(len(metrics) / ncols)
     width = max(4.0, 0.45 * len(entries) + 1.0)
-    fig = Figure(figsize=(width * ncols, 3.6 * nrows), layout="constrained")
+    fig = new_figure(figsize=(width * ncols, 3.6 * nrows))
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     per_volume = volume_means(values)
     colour = colours([loss for loss, kind in entries if kind == "loss"])
@@ -120,7 +129,7 @@ def training_curves(runs: Sequence[RunRecord], losses: Sequence[str]) -> Figure:
     Epochs without a value (validation every N epochs) are skipped; after early stopping the
     mean covers only the folds still training.
     """
-    fig = Figure(figsize=(13, 4.5), layout="constrained")
+    fig = new_figure(figsize=(13, 4.5))
     axes = fig.subplots(1, 2)
     colour = colours(losses)
     for ax, column, title in (
@@ -178,7 +187,7 @@ def dsc_vs_cldice(values: pd.DataFrame, entries: list[tuple[str, str]], referenc
     With baselines, a second panel zooms on the losses (the baselines are usually far away).
     """
     with_baselines = any(kind == "baseline" for _, kind in entries)
-    fig = Figure(figsize=(13 if with_baselines else 8, 5.5), layout="constrained")
+    fig = new_figure(figsize=(13 if with_baselines else 8, 5.5))
     axes = fig.subplots(1, 2 if with_baselines else 1, squeeze=False).ravel()
     _trade_off_axis(axes[0], values, entries, reference)
     if with_baselines:

@@ -59,10 +59,13 @@ def _best_epoch(history: pd.DataFrame) -> tuple[float, float]:
     return float(best["epoch"]), float(best["val_dsc"])
 
 
-def run_table(runs: Sequence[RunRecord]) -> pd.DataFrame:
-    """One row per run: id, loss, fold, epochs trained, best epoch and its val DSC, profile, commit."""
+def run_table(runs: Sequence[RunRecord], reference: str = "") -> pd.DataFrame:
+    """One row per run: id, loss, fold, epochs trained, best epoch and its val DSC, profile, commit.
+
+    Rows are ordered by loss (``reference`` first, then alphabetically) and fold.
+    """
     rows = []
-    for run in sorted(runs, key=lambda r: (r.loss, r.fold_idx)):
+    for run in sorted(runs, key=lambda r: (r.loss != reference, r.loss, r.fold_idx)):
         epoch, dsc = _best_epoch(run.history)
         rows.append(
             {
