@@ -7,13 +7,16 @@ import pytest
 
 from tests.pipelines.test_training_session import _client, _run, _runs
 
-ALL = ["data_ingestion", "splitting", "training", "evaluation"]
+ALL = ["data_ingestion", "splitting", "training", "evaluation", "reporting"]
 
 
 @pytest.mark.slow
 def test_evaluation_is_logged_and_rerun_alone_gives_the_same_metrics(project_copy) -> None:
     """kedro run --env test, then kedro run --env test --pipeline evaluation --params loss=dice_ce,fold_idx=0"""
     _run(project_copy, {"loss": "dice_ce", "fold_idx": 0}, pipelines=ALL)
+    report = project_copy / "data" / "test-env" / "08_reporting" / "synthetic"
+    assert "dice_ce (reference)" in (report / "report.md").read_text()
+    assert (report / "figures" / "examples.png").stat().st_size > 1000
     output = project_copy / "data" / "test-env" / "07_model_output" / "synthetic" / "dice_ce" / "fold_0"
     first = pd.read_csv(output / "volume_metrics.csv")
     (prediction,) = (output / "predictions" / "none").glob(f"{first[first['split'] == 'test']['id'].iloc[0]}.nii.gz")
@@ -25,6 +28,10 @@ def test_evaluation_is_logged_and_rerun_alone_gives_the_same_metrics(project_cop
     pd.testing.assert_frame_equal(again.drop(columns="seconds"), first.drop(columns="seconds"))
     assert prediction.stat().st_mtime_ns != stamp  # predicted again, from the saved checkpoint
     runs = sorted(_runs(project_copy, "dice_ce-fold0"), key=lambda r: r.info.start_time)
+    assert {a.path for a in _client(project_copy).list_artifacts(runs[0].info.run_id, "report")} >= {
+        "report/report.md",
+        "report/report.html",
+    }
     assert [r.info.status for r in runs] == ["FINISHED", "FINISHED"]
     client = _client(project_copy)
     for run in runs:

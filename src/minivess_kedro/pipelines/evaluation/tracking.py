@@ -30,15 +30,24 @@ def log_evaluation(
     metrics_summary: pd.DataFrame,
     baseline_metrics: pd.DataFrame,
     training_history: pd.DataFrame,
-) -> None:
+    loss: str,
+    fold_idx: int,
+) -> dict:
     """Logs the summary as metrics and the tables as artifacts (``evaluation/``), so that the
-    reporting pipeline finds everything of a run in the run itself."""
-    if mlflow.active_run() is None:
+    reporting pipeline finds everything of a run in the run itself.
+
+    Returns:
+        ``{"run_id", "loss", "fold_idx"}`` of the evaluated run (the reporting pipeline runs
+        after it, and includes it even while it is still running).
+    """
+    run = mlflow.active_run()
+    if run is None:
         logger.warning("No active MLflow run: evaluation not logged")
-        return
+        return {"run_id": "", "loss": loss, "fold_idx": fold_idx}
     mlflow.log_metrics(summary_metrics(metrics_summary))
     mlflow.log_text(volume_metrics.to_csv(index=False), "evaluation/volume_metrics.csv")
     mlflow.log_text(metrics_summary.to_csv(index=False), "evaluation/metrics_summary.csv")
     mlflow.log_text(baseline_metrics.to_csv(index=False), "evaluation/baseline_metrics.csv")
     mlflow.log_text(training_history.to_csv(index=False), "training_history.csv")
     mlflow.set_tag("evaluated", "true")
+    return {"run_id": run.info.run_id, "loss": loss, "fold_idx": fold_idx}

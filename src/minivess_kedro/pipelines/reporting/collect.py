@@ -20,24 +20,27 @@ def _csv(client: MlflowClient, run_id: str, path: str) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(text)) if text.strip() else pd.DataFrame()
 
 
-def _candidate_runs(client: MlflowClient, params: ReportingParams) -> list:
+def _candidate_runs(client: MlflowClient, params: ReportingParams, last_evaluated_run: dict) -> list:
     if params.run_ids:
         return [client.get_run(run_id) for run_id in params.run_ids]
-    experiment_id = mlflow.active_run().info.experiment_id if mlflow.active_run() else None
-    if experiment_id is None:
+    active = mlflow.active_run()
+    if active is None:
         raise RuntimeError(
             "no active MLflow run: the reporting pipeline needs kedro-mlflow's run (or reporting.run_ids)"
         )
     finished = client.search_runs(
-        [experiment_id], filter_string="tags.evaluated = 'true' and attributes.status = 'FINISHED'"
+        [active.info.experiment_id], filter_string="tags.evaluated = 'true' and attributes.status = 'FINISHED'"
     )
-    active = client.get_run(mlflow.active_run().info.run_id)
-    # `kedro run` of the whole study: this very run trained and evaluated a model too.
-    return finished + ([active] if active.data.tags.get("evaluated") == "true" else [])
+    # `kedro run` of the whole study: this very run (still RUNNING) trained and evaluated a model.
+    current = [client.get_run(active.info.run_id)] if last_evaluated_run.get("run_id") == active.info.run_id else []
+    return finished + current
 
 
-def collect_study_runs(reporting: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def collect_study_runs(reporting: dict, last_evaluated_run: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The latest finished, evaluated run of each loss and fold, with their tables.
+
+    ``last_evaluated_run`` (written by the evaluation) orders reporting after evaluation in a
+    whole-study ``kedro run``, whose own run is then included although still running.
 
     Returns:
         ``(runs, volume_metrics, histories)``: one row per run (id, loss, fold, start time,
@@ -49,7 +52,7 @@ def collect_study_runs(reporting: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.
     """
     params = ReportingParams.model_validate(reporting)
     client = MlflowClient()
-    candidates = sorted(_candidate_runs(client, params), key=lambda run: run.info.start_time)
+    candidates = sorted(_candidate_runs(client, params, last_evaluated_run), key=lambda run: run.info.start_time)
     latest = {}
     for run in candidates:  # later runs of a cell replace earlier ones (reruns, re-evaluations)
         tags = run.data.tags

@@ -1,0 +1,136 @@
+"""The reporting pipeline's MLflow side: runs collected from a temporary store, report built."""
+
+from __future__ import annotations
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from minivess_kedro.io import NiftiVolume, write_nifti
+from minivess_kedro.pipelines.reporting.collect import collect_study_runs
+from minivess_kedro.pipelines.reporting.nodes import build_study_report
+
+METRICS = ["dsc", "cldice", "masd", "hd95", "nsd", "betti0_error", "betti1_error"]
+TEST_IDS = ["mv01", "mv02", "mv03", "mv04", "mv05", "mv06"]
+SPACING = (1.0, 1.0, 2.0)
+
+
+def _volume_metrics(offset: float) -> pd.DataFrame:
+    rng = np.random.default_rng(int(abs(offset) * 1000))
+    rows = []
+    for index, volume_id in enumerate(TEST_IDS):
+        dsc = 0.6 + 0.03 * index + offset + rng.normal(0, 0.005)
+        values = {"dsc": dsc, "cldice": dsc - 0.05, "masd": 2 - dsc, "hd95": 8 - dsc, "nsd": dsc, "betti0_error": 1.0}
+        rows.append(
+            {
+                "id": volume_id,
+                "split": "test",
+                **values,
+                "betti1_error": 3.0,
+                "diagonal": 40.0,
+                "postprocessing": "none",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _log_run(loss: str, fold_idx: int, offset: float, evaluated: bool = True) -> str:
+    with mlflow.start_run(run_name=f"{loss}-fold{fold_idx}") as run:
+        mlflow.set_tags(
+            {
+                "loss": loss,
+                "fold_idx": str(fold_idx),
+                "compute_profile": "cpu",
+                "git_commit": "abc",
+                "dataset_fingerprint": "f" * 64,
+                "experiment_phase": "test",
+            }
+        )
+        if evaluated:
+            mlflow.set_tag("evaluated", "true")
+        mlflow.log_params({"training.max_epochs": 2, "training.seed": 42})
+        mlflow.log_text(_volume_metrics(offset).to_csv(index=False), "evaluation/volume_metrics.csv")
+        history = pd.DataFrame({"epoch": [0, 1], "train_loss": [1.0, 0.5], "val_dsc": [0.4, 0.6], "lr": [1e-3, 5e-4]})
+        mlflow.log_text(history.to_csv(index=False), "training_history.csv")
+    return run.info.run_id
+
+
+@pytest.fixture
+def study(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    mlflow.set_experiment("minivess-test")
+    runs = {
+        "stale": _log_run("cbdice", 0, 0.0),  # replaced by the rerun below
+        "not evaluated": _log_run("cldice", 0, 0.0, evaluated=False),
+    }
+    for fold in (0, 1):
+        runs[f"dice_ce-{fold}"] = _log_run("dice_ce", fold, 0.0)
+        runs[f"cbdice-{fold}"] = _log_run("cbdice", fold, 0.05)
+    yield runs
+    mlflow.set_tracking_uri(previous)
+
+
+def _reporting(tmp_path) -> dict:
+    return {"predictions_root": str(tmp_path / "predictions"), "bootstrap": {"n_resamples": 500}}
+
+
+def test_latest_evaluated_run_of_each_cell_is_collected(study, tmp_path) -> None:
+    with mlflow.start_run(run_name="report"):
+        runs, volume_metrics, histories = collect_study_runs(_reporting(tmp_path), {})
+
+    assert sorted(zip(runs["loss"], runs["fold_idx"], strict=True)) == [
+        ("cbdice", 0),
+        ("cbdice", 1),
+        ("dice_ce", 0),
+        ("dice_ce", 1),
+    ]
+    assert study["stale"] not in set(runs["run_id"]) and study["not evaluated"] not in set(runs["run_id"])
+    assert len(volume_metrics) == 4 * len(TEST_IDS) and set(histories["run_id"]) == set(runs["run_id"])
+
+
+def test_no_evaluated_run_names_what_to_do(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'empty.db'}")
+    mlflow.set_experiment("minivess-test")
+    with mlflow.start_run(), pytest.raises(ValueError, match="no finished, evaluated run to report on"):
+        collect_study_runs(_reporting(tmp_path), {})
+
+
+def test_report_statistics_match_a_direct_computation(study, tmp_path) -> None:
+    with mlflow.start_run(run_name="report"):
+        runs, volume_metrics, histories = collect_study_runs(_reporting(tmp_path), {})
+    labels = {i: np.pad(np.ones((4, 4, 4), np.uint8), 4) for i in TEST_IDS}
+    raw_images = {
+        i: (lambda v=v: NiftiVolume.from_array(v.astype(np.uint16) * 500, SPACING)) for i, v in labels.items()
+    }
+    raw_labels = {i: (lambda v=v: NiftiVolume.from_array(v, SPACING)) for i, v in labels.items()}
+    for loss in ("cbdice", "dice_ce"):
+        for fold in (0, 1):
+            for volume_id, label in labels.items():
+                path = tmp_path / "predictions" / loss / f"fold_{fold}" / "predictions" / "none" / f"{volume_id}.nii.gz"
+                write_nifti(path, NiftiVolume.from_array(label, SPACING))
+    splits = {"test": TEST_IDS, "folds": [{"train": [], "val": []}] * 2, "seed": 42, "strategy": "s"}
+    fingerprint = {"source": "synthetic", "num_volumes": 6, "fingerprint": "f" * 64}
+    baselines = _volume_metrics(-0.3).drop(columns="postprocessing").assign(method="otsu")
+
+    loss_table, _, comparisons, _, figures, markdown, html = build_study_report(
+        runs, volume_metrics, histories, baselines, raw_images, raw_labels, splits, fingerprint, _reporting(tmp_path)
+    )
+
+    row = comparisons[(comparisons["loss"] == "cbdice") & (comparisons["metric"] == "dsc")].iloc[0]
+    table = volume_metrics.merge(runs[["run_id", "loss", "fold_idx"]], on="run_id")
+    per_volume = table.groupby(["loss", "id"])["dsc"].mean().unstack(0)  # each volume averaged over folds
+    difference = per_volume["cbdice"] - per_volume["dice_ce"]
+    assert row["mean_diff"] == pytest.approx(difference.mean())
+    assert row["p_value"] == pytest.approx(stats.wilcoxon(per_volume["cbdice"], per_volume["dice_ce"]).pvalue)
+    assert row["n_volumes"] == len(TEST_IDS) and row["verdict"] in {"better", "not significant"}
+    assert set(figures) == {"metric_boxplots.png", "training_curves.png", "dsc_vs_cldice.png", "examples.png"}
+    assert "otsu (baseline)" in markdown and "<img" in html and 'src="http' not in html
+    cbdice = loss_table[(loss_table["loss"] == "cbdice") & (loss_table["metric"] == "dsc")].iloc[0]
+    fold_means = table[table["loss"] == "cbdice"].groupby("fold_idx")["dsc"].mean()
+    assert cbdice["mean"] == pytest.approx(fold_means.mean())  # mean over folds of the per-fold means
+    assert set(loss_table["kind"]) == {"loss", "baseline"}
