@@ -1,0 +1,106 @@
+"""Project commands: ``kedro sweep`` runs a loss x fold grid, then the report."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from kedro.config import OmegaConfigLoader
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+from mlflow import MlflowClient
+
+from minivess_kedro import settings
+from minivess_kedro.losses import LOSS_NAMES
+from minivess_kedro.pipelines.parameters import parameters_hash
+from minivess_kedro.provenance import git_commit
+from minivess_kedro.sweep import Cell, load_grid_file, parse_grid, run_cells
+
+logger = logging.getLogger(__name__)
+
+
+@click.group(name="minivess_kedro")
+def cli() -> None:
+    """Commands of the minivess_kedro project."""
+
+
+def _kedro(env: str | None, *args: str) -> list[str]:
+    return [sys.executable, "-m", "kedro", "run", *(["--env", env] if env else []), *args]
+
+
+class _FinishedRuns:
+    """Whether a cell already has a finished, evaluated run of this code, data and parameters."""
+
+    def __init__(self, project: Path, env: str | None, fingerprint: str) -> None:
+        self.project, self.env, self.fingerprint, self.commit = project, env, fingerprint, git_commit(project)
+
+    def _config(self, cell: Cell) -> dict:
+        loader = OmegaConfigLoader(
+            conf_source=str(self.project / "conf"),
+            env=self.env or "local",
+            runtime_params={"loss": cell.loss, "fold_idx": cell.fold_idx},
+            **settings.CONFIG_LOADER_ARGS,
+        )
+        return {"parameters": loader["parameters"], "mlflow": loader["mlflow"]}
+
+    def __call__(self, cell: Cell) -> bool:
+        config = self._config(cell)
+        client = MlflowClient(tracking_uri=config["mlflow"]["server"]["mlflow_tracking_uri"])
+        experiment = client.get_experiment_by_name(config["mlflow"]["tracking"]["experiment"]["name"])
+        if experiment is None:
+            return False
+        expected = {
+            "loss": cell.loss,
+            "fold_idx": str(cell.fold_idx),
+            "evaluated": "true",
+            "git_commit": self.commit,
+            "dataset_fingerprint": self.fingerprint,
+            "params_hash": parameters_hash(config["parameters"]),
+        }
+        query = " and ".join(f"tags.{key} = '{value}'" for key, value in expected.items())
+        return bool(client.search_runs([experiment.experiment_id], f"{query} and attributes.status = 'FINISHED'"))
+
+
+@cli.command()
+@click.option("--env", "-e", default=None, help="Compute profile (conf/<env>), as for kedro run.")
+@click.option("--losses", default="", help="Comma-separated losses, e.g. dice_ce,cbdice.")
+@click.option("--folds", default="", help="Comma-separated fold indices, e.g. 0,1,2.")
+@click.option("--grid", "grid_file", type=click.Path(exists=True, dir_okay=False), help="YAML grid (losses, folds).")
+@click.option("--backend", type=click.Choice(["local"]), default="local", show_default=True)
+@click.option("--jobs", "-j", default=1, show_default=True, help="Cells running at once (local backend).")
+@click.option("--report/--no-report", default=True, show_default=True, help="Run the reporting pipeline at the end.")
+def sweep(
+    env: str | None, losses: str, folds: str, grid_file: str | None, backend: str, jobs: int, report: bool
+) -> None:
+    """Runs every loss x fold of a grid, one ``kedro run`` per cell, then the report.
+
+    A cell whose run already FINISHED with the same parameters, git commit and dataset fingerprint
+    is skipped; an interrupted cell resumes from its last checkpoint. One failed cell does not stop
+    the others; the command then exits non-zero naming the failed cells.
+    """
+    cells = load_grid_file(grid_file, LOSS_NAMES) if grid_file else parse_grid(losses, folds, LOSS_NAMES)
+    project = Path.cwd()
+    bootstrap_project(project)
+    # Data and splits once, before any cell: cells running at once never ingest concurrently.
+    if subprocess.run(_kedro(env, "--pipelines", "data_ingestion,splitting"), check=False).returncode:
+        raise click.ClickException("data_ingestion/splitting failed: no cell was started")
+    with KedroSession.create(project_path=project, env=env) as session:
+        fingerprint = session.load_context().catalog.load("dataset_fingerprint")["fingerprint"]
+    logger.info("Sweep of %d cells on %s (dataset %s)", len(cells), env, fingerprint[:12])
+    results = run_cells(
+        cells,
+        command_for=lambda cell: _kedro(env, "--params", f"loss={cell.loss},fold_idx={cell.fold_idx}"),
+        is_done=_FinishedRuns(project, env, fingerprint),
+        log_dir=project / "logs" / "sweep" / (env or "local"),
+        jobs=jobs,
+    )
+    for result in results:
+        click.echo(f"{result.cell.name:<24} {result.status:<9} {result.seconds:7.0f} s  {result.log or ''}")
+    failed = [r.cell.name for r in results if r.status == "failed"]
+    if report and len(failed) < len(results):
+        subprocess.run(_kedro(env, "--pipeline", "reporting"), check=False)
+    if failed:
+        raise click.ClickException(f"{len(failed)} cell(s) failed: {', '.join(failed)} (see their logs above)")

@@ -1,0 +1,81 @@
+"""Runs the cells of a sweep, each as its own process, and keeps going when one fails."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from minivess_kedro.sweep.grid import Cell
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """What happened to one cell: ``finished``, ``skipped`` (done before) or ``failed``."""
+
+    cell: Cell
+    status: str
+    seconds: float = 0.0
+    log: Path | None = None
+
+
+def _run_one(cell: Cell, command: list[str], log_dir: Path) -> CellResult:
+    log = log_dir / f"{cell.name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with log.open("w") as handle:
+        code = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, check=False).returncode
+    status = "finished" if code == 0 else "failed"
+    return CellResult(cell, status, time.perf_counter() - start, log)
+
+
+def run_cells(
+    cells: Sequence[Cell],
+    command_for: Callable[[Cell], list[str]],
+    is_done: Callable[[Cell], bool],
+    log_dir: str | Path,
+    jobs: int = 1,
+) -> list[CellResult]:
+    """Runs every cell not already done, ``jobs`` at a time.
+
+    Args:
+        cells: the grid.
+        command_for: the command line of a cell (one ``kedro run`` process: Kedro sessions cannot
+            be reused, and a crash stays inside its cell).
+        is_done: whether a cell already has a finished run with the same code, data and
+            parameters (those are skipped).
+        log_dir: each cell's output goes to ``<log_dir>/<loss>-fold<k>.log``.
+        jobs: cells running at once on this machine.
+
+    Returns:
+        One result per cell, in grid order.
+    """
+    results: dict[Cell, CellResult] = {}
+    pending = []
+    for cell in cells:
+        if is_done(cell):
+            results[cell] = CellResult(cell, "skipped")
+        else:
+            pending.append(cell)
+    jobs = max(1, jobs)
+    progress = tqdm(total=len(cells), initial=len(results), desc="sweep", unit="cell", disable=None)
+    progress.set_postfix(running=min(jobs, len(pending)), failed=0)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_run_one, cell, command_for(cell), Path(log_dir)) for cell in pending]
+        for done, future in enumerate(as_completed(futures), start=1):
+            result = future.result()
+            results[result.cell] = result
+            failed = sum(r.status == "failed" for r in results.values())
+            progress.set_postfix(running=min(jobs, len(pending) - done), failed=failed)
+            progress.update()
+            logger.info("%s %s in %.0f s (log: %s)", result.cell.name, result.status, result.seconds, result.log)
+    progress.close()
+    return [results[cell] for cell in cells]
