@@ -9,7 +9,7 @@ import mlflow
 import yaml
 from kedro.framework.hooks import hook_impl
 
-from minivess_kedro.pipelines.parameters import validate_parameters
+from minivess_kedro.pipelines.parameters import parameters_hash, validate_parameters
 
 logger = logging.getLogger(__name__)
 
@@ -42,4 +42,9 @@ class ResolvedConfigLogger:
         if mlflow.active_run() is None:
             return
         mlflow.log_text(yaml.safe_dump(dict(self._parameters), sort_keys=True), "config/parameters.yml")
-        mlflow.set_tag("kedro_env", run_params.get("env") or self._env or "local")
+        mlflow.set_tags(
+            {
+                "kedro_env": run_params.get("env") or self._env or "local",
+                "params_hash": parameters_hash(self._parameters),
+            }
+        )

@@ -36,6 +36,8 @@ def test_evaluation_is_logged_and_rerun_alone_gives_the_same_metrics(project_cop
     client = _client(project_copy)
     for run in runs:
         assert run.data.tags["evaluated"] == "true"
+        assert (run.data.tags["loss"], run.data.tags["fold_idx"]) == ("dice_ce", "0")  # re-evaluations too
+        assert len(run.data.tags["dataset_fingerprint"]) == 64
         assert run.data.metrics["test_dsc"] == pytest.approx(
             first[(first["split"] == "test") & (first["postprocessing"] == "none")]["dsc"].mean()
         )

@@ -36,7 +36,7 @@ def _volume_metrics(offset: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _log_run(loss: str, fold_idx: int, offset: float, evaluated: bool = True) -> str:
+def _log_run(loss: str, fold_idx: int, offset: float, evaluated: bool = True, fingerprint: str = "f" * 64) -> str:
     with mlflow.start_run(run_name=f"{loss}-fold{fold_idx}") as run:
         mlflow.set_tags(
             {
@@ -44,7 +44,7 @@ def _log_run(loss: str, fold_idx: int, offset: float, evaluated: bool = True) ->
                 "fold_idx": str(fold_idx),
                 "compute_profile": "cpu",
                 "git_commit": "abc",
-                "dataset_fingerprint": "f" * 64,
+                "dataset_fingerprint": fingerprint,
                 "experiment_phase": "test",
             }
         )
@@ -66,6 +66,7 @@ def study(tmp_path, monkeypatch):
     runs = {
         "stale": _log_run("cbdice", 0, 0.0),  # replaced by the rerun below
         "not evaluated": _log_run("cldice", 0, 0.0, evaluated=False),
+        "other data": _log_run("focal", 0, 0.0, fingerprint="e" * 64),
     }
     for fold in (0, 1):
         runs[f"dice_ce-{fold}"] = _log_run("dice_ce", fold, 0.0)
@@ -80,7 +81,7 @@ def _reporting(tmp_path) -> dict:
 
 def test_latest_evaluated_run_of_each_cell_is_collected(study, tmp_path) -> None:
     with mlflow.start_run(run_name="report"):
-        runs, volume_metrics, histories = collect_study_runs(_reporting(tmp_path), {})
+        runs, volume_metrics, histories = collect_study_runs(_reporting(tmp_path), {}, {"fingerprint": "f" * 64})
 
     assert sorted(zip(runs["loss"], runs["fold_idx"], strict=True)) == [
         ("cbdice", 0),
@@ -89,6 +90,7 @@ def test_latest_evaluated_run_of_each_cell_is_collected(study, tmp_path) -> None
         ("dice_ce", 1),
     ]
     assert study["stale"] not in set(runs["run_id"]) and study["not evaluated"] not in set(runs["run_id"])
+    assert study["other data"] not in set(runs["run_id"])  # another dataset's run never mixes in
     assert len(volume_metrics) == 4 * len(TEST_IDS) and set(histories["run_id"]) == set(runs["run_id"])
 
 
@@ -97,12 +99,12 @@ def test_no_evaluated_run_names_what_to_do(tmp_path, monkeypatch) -> None:
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'empty.db'}")
     mlflow.set_experiment("minivess-test")
     with mlflow.start_run(), pytest.raises(ValueError, match="no finished, evaluated run to report on"):
-        collect_study_runs(_reporting(tmp_path), {})
+        collect_study_runs(_reporting(tmp_path), {}, {"fingerprint": "f" * 64})
 
 
 def test_report_statistics_match_a_direct_computation(study, tmp_path) -> None:
     with mlflow.start_run(run_name="report"):
-        runs, volume_metrics, histories = collect_study_runs(_reporting(tmp_path), {})
+        runs, volume_metrics, histories = collect_study_runs(_reporting(tmp_path), {}, {"fingerprint": "f" * 64})
     labels = {i: np.pad(np.ones((4, 4, 4), np.uint8), 4) for i in TEST_IDS}
     raw_images = {
         i: (lambda v=v: NiftiVolume.from_array(v.astype(np.uint16) * 500, SPACING)) for i, v in labels.items()

@@ -110,10 +110,20 @@ def test_rerun_of_a_finished_run_does_not_retrain(project_copy) -> None:
 
 @pytest.mark.slow
 def test_failing_node_leaves_the_run_failed(project_copy) -> None:
-    with pytest.raises(ValueError, match="unknown kwargs \\['bogus'\\] for loss 'dice_ce'"):
+    _run(project_copy, {"loss": "dice_ce", "fold_idx": 0}, pipelines=["data_ingestion", "splitting"])
+    for image in (project_copy / "data" / "test-env" / "01_raw" / "synthetic" / "imagesTr").glob("*.nii.gz"):
+        image.write_bytes(image.read_bytes()[:100])  # every raw image truncated after ingestion
+    with pytest.raises(Exception, match="not a readable NIfTI file"):
+        _run(project_copy, {"loss": "dice_ce", "fold_idx": 0}, pipelines=["training"])
+    runs = sorted(_runs(project_copy, "dice_ce-fold0"), key=lambda r: r.info.start_time)
+    assert [r.info.status for r in runs] == ["FINISHED", "FAILED"]  # ingestion run, then the failed training
+
+
+@pytest.mark.slow
+def test_loss_kwarg_typo_fails_before_any_work(project_copy) -> None:
+    with pytest.raises(ValueError, match=r"training.loss_kwargs.dice_ce: unknown kwargs \['bogus'\]"):
         _run(project_copy, {"loss": "dice_ce", "fold_idx": 0, "training": {"loss_kwargs": {"dice_ce": {"bogus": 1}}}})
-    (run,) = _runs(project_copy, "dice_ce-fold0")
-    assert run.info.status == "FAILED"
+    assert not (project_copy / "data").exists()
 
 
 @pytest.mark.slow

@@ -31,14 +31,18 @@ def tiny_fold() -> tuple[list[VolumeItem], list[VolumeItem]]:
     return items[:3], items[3:]
 
 
-def run_training(fold, folder, config: FitConfig, loss: str = "dice_ce", on_epoch_end=None, settings=None):
+def run_training(
+    fold, folder, config: FitConfig, loss: str = "dice_ce", on_epoch_end=None, settings=None, restart=False
+):
     """Builds everything from the seed, as the training node does, and fits."""
     train_items, val_items = fold
     seed_everything(config.seed)
     model = build_dynunet(DynUNetConfig(filters=(4, 8, 16, 32)))
     loader = LoaderSettings(patch_size=PATCH, batch_size=2, samples_per_volume=2)
     validation = build_validation_dataset(val_items)
-    trainer = Trainer(model, build_loss(loss), config, torch.device("cpu"), folder, settings or {"loss": loss})
+    trainer = Trainer(
+        model, build_loss(loss), config, torch.device("cpu"), folder, settings or {"loss": loss}, restart=restart
+    )
     return trainer.fit(
         build_training_dataset(train_items, loader),
         [validation[i] for i in range(len(validation))],

@@ -61,6 +61,11 @@ def test_other_settings_refuse_to_resume_and_restart_archives(tiny_fold, tmp_pat
     with pytest.raises(CheckpointMismatchError, match=r"lr: 0.001 -> 0.01.*training.restart=true"):
         run_training(tiny_fold, tmp_path / "run", CONFIG, settings={"loss": "dice_ce", "lr": 1e-2})
 
+    fresh = run_training(tiny_fold, tmp_path / "run", CONFIG, settings={"loss": "dice_ce", "lr": 1e-2}, restart=True)
+    assert fresh.resumed_from_epoch is None and len(fresh.history) == 3
+    archived = tmp_path / "run.previous-1"
+    assert load_checkpoint(archived / "last.pt")["settings"]["lr"] == 1e-3  # the old run is kept, not deleted
+
 
 def test_best_checkpoint_holds_the_best_validation_epoch(tiny_fold, tmp_path) -> None:
     result = run_training(tiny_fold, tmp_path, CONFIG)

@@ -14,6 +14,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from minivess_kedro.io.download import sha256_of
+
 CANONICAL_DIRS = {"image": "imagesTr", "label": "labelsTr", "metadata": "metadata"}
 EBRAINS_DIRS = {"image": "raw", "label": "seg", "metadata": "json"}
 _ID_PATTERN = re.compile(r"^(mv\d+)(?:_y)?(?:_0000)?\.(nii\.gz|nii|json)$", re.IGNORECASE)
@@ -131,6 +133,16 @@ def _place(source: Path, target: Path) -> None:
     os.replace(partial, target)
 
 
+def _same_content(source: Path, destination: Path) -> bool:
+    """The same file, or the same bytes (a gzipped ``.nii`` compares to its decompressed form)."""
+    if destination.samefile(source):
+        return True
+    if source.name.endswith(".nii") and destination.name.endswith(".nii.gz"):
+        with gzip.open(destination, "rb") as packed:
+            return packed.read() == source.read_bytes()
+    return destination.stat().st_size == source.stat().st_size and sha256_of(destination) == sha256_of(source)
+
+
 def _prune(root: Path, keep: set[str]) -> None:
     """Removes volumes of an earlier import that the source no longer has."""
     for folder in CANONICAL_DIRS.values():
@@ -152,8 +164,8 @@ def canonical_paths(root: Path, volume_id: str) -> VolumeFiles:
 def import_volumes(volumes: list[VolumeFiles], target_root: str | os.PathLike) -> list[VolumeFiles]:
     """Places volumes in the canonical layout under ``target_root``, never re-encoding voxels.
 
-    A target that already exists and is not older than its source is kept; volumes of an
-    earlier import that are not in ``volumes`` are removed.
+    A target that already holds the source's bytes is kept (anything else is replaced, whatever
+    the timestamps); volumes of an earlier import that are not in ``volumes`` are removed.
 
     Returns:
         The canonical files, in the order given (``metadata`` ``None`` where there was none).
@@ -167,9 +179,7 @@ def import_volumes(volumes: list[VolumeFiles], target_root: str | os.PathLike) -
         if volume.metadata is not None:
             pairs.append((volume.metadata, target.metadata))
         for source, destination in pairs:
-            if destination.exists() and (
-                destination.samefile(source) or destination.stat().st_mtime >= source.stat().st_mtime
-            ):
+            if destination.exists() and _same_content(source, destination):
                 continue
             _place(source, destination)
         placed.append(

@@ -135,6 +135,21 @@ def load_split_file(path: str | os.PathLike) -> dict:
     return splits
 
 
+def check_fold_is_current(splits: dict, fold_split: dict) -> None:
+    """Raises if a per-fold split file no longer matches ``splits.json`` (splitting was rerun
+    with other settings after it was written).
+
+    Raises:
+        SplitError: naming the fold and the command that rewrites it.
+    """
+    fold_idx = fold_split.get("fold_idx", -1)
+    if not 0 <= fold_idx < len(splits["folds"]) or select_fold(splits, fold_idx) != fold_split:
+        raise SplitError(
+            f"splits/fold_{fold_idx}.json does not match splits.json (splitting changed since it was written); "
+            f"rerun `kedro run --pipelines splitting --params fold_idx={fold_idx}` with the same --env"
+        )
+
+
 def select_fold(splits: dict, fold_idx: int) -> dict:
     """The split of one fold: ``{"fold_idx", "train", "val", "test", "seed", "strategy"}``.
 

@@ -7,11 +7,13 @@ bad value stops the run before any work, with every problem and its key listed.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from minivess_kedro.losses import LOSS_NAMES
+from minivess_kedro.losses import LOSS_NAMES, build_loss
 from minivess_kedro.pipelines.data_ingestion.params import DataIngestionParams
 from minivess_kedro.pipelines.evaluation.params import EvaluationParams
 from minivess_kedro.pipelines.reporting.params import ReportingParams
@@ -51,12 +53,30 @@ def validate_parameters(parameters: dict[str, Any]) -> None:
         problems.append(f"loss={loss!r} is not a loss of the study; valid: {', '.join(LOSS_NAMES)}")
     if isinstance(fold_idx, bool) or not isinstance(fold_idx, int) or fold_idx < 0:
         problems.append(f"fold_idx={fold_idx!r} must be a fold index 0, 1, ... (an integer)")
+    valid: dict[str, BaseModel] = {}
     for group, model in PARAMETER_MODELS.items():
         if group not in parameters:
             continue
         try:
-            model.model_validate(parameters[group])
+            valid[group] = model.model_validate(parameters[group])
         except ValidationError as err:
             problems += _describe(group, err)
+    splitting = valid.get("splitting")
+    if splitting and not splitting.split_file and isinstance(fold_idx, int) and fold_idx >= splitting.num_folds:
+        problems.append(
+            f"fold_idx={fold_idx} is out of range: splitting.num_folds={splitting.num_folds} "
+            f"(folds 0..{splitting.num_folds - 1})"
+        )
+    if "training" in valid and loss in LOSS_NAMES:
+        try:
+            build_loss(loss, **valid["training"].loss_kwargs.get(loss, {}))  # cheap: catches kwarg typos now
+        except (ValueError, TypeError) as err:
+            problems.append(f"training.loss_kwargs.{loss}: {err}")
     if problems:
         raise ParameterError(f"{len(problems)} parameter problem(s):\n  " + "\n  ".join(problems))
+
+
+def parameters_hash(parameters: dict[str, Any]) -> str:
+    """A short sha256 of the resolved parameters: equal iff every parameter is equal (the sweep
+    skips a cell whose finished run carries the same hash, git commit and dataset fingerprint)."""
+    return hashlib.sha256(json.dumps(parameters, sort_keys=True, default=str).encode()).hexdigest()[:16]

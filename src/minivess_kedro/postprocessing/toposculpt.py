@@ -37,6 +37,8 @@ class TopoSculptSettings:
             ``lambda_mse`` by 0.1.
         early_every, late_every: bars recomputed every N steps before / after ``switch_step``.
         skeleton_iter: soft-skeleton iterations of the clDice term.
+        max_box_voxels: largest bounding box fine-tuned in one piece (every step is a forward and
+            backward pass over it); a larger one is refused before any step.
     """
 
     betti_prior: int = 1
@@ -50,6 +52,7 @@ class TopoSculptSettings:
     early_every: int = 2
     late_every: int = 5
     skeleton_iter: int = 3
+    max_box_voxels: int = 4_000_000
 
 
 def _box(mask: np.ndarray, multiple: int, shape: Sequence[int]) -> tuple[slice, ...] | None:
@@ -114,6 +117,13 @@ def toposculpt(
     box = _box(p0_full[0, 0].cpu().numpy() >= 0.5, stride_product, image.shape[2:])
     if box is None:
         return (p0_full[0, 0] >= 0.5).cpu().numpy().astype(np.uint8)
+    voxels = math.prod(s.stop - s.start for s in box)
+    if voxels > settings.max_box_voxels:
+        raise ValueError(
+            f"toposculpt: the prediction's bounding box has {voxels} voxels, above max_box_voxels="
+            f"{settings.max_box_voxels} (each of the num_its steps is a forward and backward pass over it); "
+            "raise evaluation.toposculpt.max_box_voxels on a large GPU or leave toposculpt out"
+        )
     tuned = copy.deepcopy(model)
     tuned.train()
     optimizer = torch.optim.Adam(tuned.parameters(), lr=settings.learning_rate)

@@ -186,7 +186,8 @@ class Trainer:
                 state.best_val_dsc, state.best_epoch = record["val_dsc"], epoch
         state.history.append(record)
         state.epoch = epoch + 1
-        state.stopped_early = epoch - state.best_epoch >= config.patience and state.best_epoch >= 0
+        if "val_dsc" in record:  # patience is judged at validations only
+            state.stopped_early = state.best_epoch >= 0 and epoch - state.best_epoch >= config.patience
         state.completed = last_epoch or state.stopped_early
         logger.info(
             "%s: loss %.4f, val DSC %s (best %.4f at epoch %d)",

@@ -83,6 +83,10 @@ def validate_volumes(
     problems += [
         f"{raw_data_index['root']}: {i} is not in the raw-data index" for i in sorted(set(raw_images) - set(files))
     ]
+    problems += [  # the catalog reads another folder than the one prepared (raw_root vs data_root)
+        f"{files[i]['image']}: indexed but not found by the catalog's raw_images"
+        for i in sorted(set(files) - set(raw_images))
+    ]
     try:
         summaries = validate_pairs(raw_images, raw_labels, names)
     except DataValidationError as err:

@@ -28,6 +28,7 @@ class TopoSculptParams(_Strict):
     lambda_z: float = Field(1.0, ge=0)
     lambda_cl: float = Field(1000.0, ge=0)
     lambda_mse: float = Field(1000.0, ge=0)
+    max_box_voxels: int = Field(4_000_000, ge=1)
 
 
 class BootstrapParams(_Strict):

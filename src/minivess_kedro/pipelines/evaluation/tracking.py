@@ -8,6 +8,9 @@ import math
 import mlflow
 import pandas as pd
 
+from minivess_kedro.pipelines.training.params import TrainingParams
+from minivess_kedro.pipelines.training.tracking import run_tags
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,7 +34,9 @@ def log_evaluation(
     baseline_metrics: pd.DataFrame,
     training_history: pd.DataFrame,
     loss: str,
-    fold_idx: int,
+    fold_split: dict,
+    dataset_fingerprint: dict,
+    training: dict,
 ) -> dict:
     """Logs the summary as metrics and the tables as artifacts (``evaluation/``), so that the
     reporting pipeline finds everything of a run in the run itself.
@@ -40,10 +45,13 @@ def log_evaluation(
         ``{"run_id", "loss", "fold_idx"}`` of the evaluated run (the reporting pipeline runs
         after it, and includes it even while it is still running).
     """
+    fold_idx = fold_split["fold_idx"]
     run = mlflow.active_run()
     if run is None:
         logger.warning("No active MLflow run: evaluation not logged")
         return {"run_id": "", "loss": loss, "fold_idx": fold_idx}
+    # A re-evaluation (--pipeline evaluation) is a run of its own: it says what it evaluated.
+    mlflow.set_tags(run_tags(loss, fold_idx, TrainingParams.model_validate(training), dataset_fingerprint))
     mlflow.log_metrics(summary_metrics(metrics_summary))
     mlflow.log_text(volume_metrics.to_csv(index=False), "evaluation/volume_metrics.csv")
     mlflow.log_text(metrics_summary.to_csv(index=False), "evaluation/metrics_summary.csv")

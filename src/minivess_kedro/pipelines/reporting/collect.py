@@ -36,7 +36,9 @@ def _candidate_runs(client: MlflowClient, params: ReportingParams, last_evaluate
     return finished + current
 
 
-def collect_study_runs(reporting: dict, last_evaluated_run: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def collect_study_runs(
+    reporting: dict, last_evaluated_run: dict, dataset_fingerprint: dict
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The latest finished, evaluated run of each loss and fold, with their tables.
 
     ``last_evaluated_run`` (written by the evaluation) orders reporting after evaluation in a
@@ -54,10 +56,16 @@ def collect_study_runs(reporting: dict, last_evaluated_run: dict) -> tuple[pd.Da
     client = MlflowClient()
     candidates = sorted(_candidate_runs(client, params, last_evaluated_run), key=lambda run: run.info.start_time)
     latest = {}
+    other_data = 0
     for run in candidates:  # later runs of a cell replace earlier ones (reruns, re-evaluations)
         tags = run.data.tags
+        if tags.get("dataset_fingerprint") != dataset_fingerprint["fingerprint"]:
+            other_data += 1  # another dataset (e.g. synthetic vs real) never enters this report
+            continue
         if "loss" in tags and "fold_idx" in tags:
             latest[(tags["loss"], int(tags["fold_idx"]))] = run
+    if other_data:
+        logger.warning("%d evaluated run(s) of another dataset left out of the report", other_data)
     if not latest:
         raise ValueError(
             "no finished, evaluated run to report on: run `kedro run --params loss=...,fold_idx=...` "

@@ -12,7 +12,11 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=collect_study_runs,
-                inputs={"reporting": "params:reporting", "last_evaluated_run": "last_evaluated_run"},
+                inputs={
+                    "reporting": "params:reporting",
+                    "last_evaluated_run": "last_evaluated_run",
+                    "dataset_fingerprint": "dataset_fingerprint",
+                },
                 outputs=["study_runs", "study_volume_metrics", "study_histories"],
                 name="collect_study_runs",
             ),

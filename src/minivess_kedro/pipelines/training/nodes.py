@@ -9,6 +9,7 @@ import mlflow
 import pandas as pd
 import torch
 
+from minivess_kedro.data.splits import check_fold_is_current
 from minivess_kedro.inference import SlidingWindowConfig
 from minivess_kedro.io import NiftiVolume
 from minivess_kedro.losses import build_loss
@@ -105,6 +106,7 @@ def _log_epoch(epoch: int, record: dict[str, float]) -> None:
 def train_model(
     raw_images: Loaders,
     raw_labels: Loaders,
+    splits: dict,
     fold_split: dict,
     dataset_fingerprint: dict,
     loss: str,
@@ -120,6 +122,7 @@ def train_model(
         summary (best epoch, best validation DSC, stopping reason, resume point).
     """
     params = TrainingParams.model_validate(params)
+    check_fold_is_current(splits, fold_split)
     loss_kwargs = params.loss_kwargs.get(loss, {})
     loss_fn = build_loss(loss, **loss_kwargs)  # an unknown loss or kwarg fails here, before any loading
     start_tracking(run_tags(loss, fold_split["fold_idx"], params, dataset_fingerprint))

@@ -35,7 +35,7 @@ class ModelParams(_Strict):
     strides: tuple[int, ...] = (1, 2, 2, 2)
     norm_name: str = "instance"
     res_block: bool = True
-    deep_supervision: bool = False
+    deep_supervision: Literal[False] = False  # the losses take one head; deep supervision is not wired
     dropout: float | None = Field(None, ge=0, lt=1)
 
     def to_config(self) -> DynUNetConfig:
@@ -85,6 +85,9 @@ class TrainingParams(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> TrainingParams:
         check_patch_fits(self.compute.patch_size, self.model.strides, where="training.compute.patch_size")
+        height, width, _ = self.compute.patch_size
+        if height != width:  # in-plane 90-degree rotations would give patches of two shapes in one batch
+            raise ValueError(f"training.compute.patch_size {list(self.compute.patch_size)}: H and W must be equal")
         if self.warmup_epochs >= self.max_epochs:
             raise ValueError(f"warmup_epochs={self.warmup_epochs} must be below max_epochs={self.max_epochs}")
         return self

@@ -14,6 +14,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs={
                     "raw_images": "raw_images",
                     "raw_labels": "raw_labels",
+                    "splits": "splits",
                     "fold_split": "fold_split",
                     "dataset_fingerprint": "dataset_fingerprint",
                     "loss": "params:loss",
