@@ -17,7 +17,8 @@ from minivess_kedro import settings
 from minivess_kedro.losses import LOSS_NAMES
 from minivess_kedro.pipelines.parameters import parameters_hash
 from minivess_kedro.provenance import git_commit
-from minivess_kedro.sweep import Cell, load_grid_file, parse_grid, run_cells
+from minivess_kedro.sweep import Cell, CellResult, load_grid_file, parse_grid, run_cells
+from minivess_kedro.sweep.ray_backend import run_cells_on_ray
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ class _FinishedRuns:
         )
         return {"parameters": loader["parameters"], "mlflow": loader["mlflow"]}
 
+    def compute(self) -> dict:
+        """The compute profile of the env (resource requests of a cell)."""
+        return self._config(Cell("dice_ce", 0))["parameters"]["training"]["compute"]
+
     def __call__(self, cell: Cell) -> bool:
         config = self._config(cell)
         client = MlflowClient(tracking_uri=config["mlflow"]["server"]["mlflow_tracking_uri"])
@@ -69,7 +74,7 @@ class _FinishedRuns:
 @click.option("--losses", default="", help="Comma-separated losses, e.g. dice_ce,cbdice.")
 @click.option("--folds", default="", help="Comma-separated fold indices, e.g. 0,1,2.")
 @click.option("--grid", "grid_file", type=click.Path(exists=True, dir_okay=False), help="YAML grid (losses, folds).")
-@click.option("--backend", type=click.Choice(["local"]), default="local", show_default=True)
+@click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option("--jobs", "-j", default=1, show_default=True, help="Cells running at once (local backend).")
 @click.option("--report/--no-report", default=True, show_default=True, help="Run the reporting pipeline at the end.")
 def sweep(
@@ -84,19 +89,32 @@ def sweep(
     cells = load_grid_file(grid_file, LOSS_NAMES) if grid_file else parse_grid(losses, folds, LOSS_NAMES)
     project = Path.cwd()
     bootstrap_project(project)
-    # Data and splits once, before any cell: cells running at once never ingest concurrently.
-    if subprocess.run(_kedro(env, "--pipelines", "data_ingestion,splitting"), check=False).returncode:
-        raise click.ClickException("data_ingestion/splitting failed: no cell was started")
+    # Data, splits and every fold's split file before any cell: cells running at once then only
+    # read them (they run training and evaluation), so nothing is written by two processes.
+    folds = sorted({cell.fold_idx for cell in cells})
+    prepare = [_kedro(env, "--pipelines", "data_ingestion,splitting", "--params", f"fold_idx={folds[0]}")]
+    prepare += [_kedro(env, "--pipelines", "splitting", "--params", f"fold_idx={fold}") for fold in folds[1:]]
+    for command in prepare:
+        if subprocess.run(command, check=False).returncode:
+            raise click.ClickException(f"{' '.join(command[2:])} failed: no cell was started")
     with KedroSession.create(project_path=project, env=env) as session:
         fingerprint = session.load_context().catalog.load("dataset_fingerprint")["fingerprint"]
     logger.info("Sweep of %d cells on %s (dataset %s)", len(cells), env, fingerprint[:12])
-    results = run_cells(
-        cells,
-        command_for=lambda cell: _kedro(env, "--params", f"loss={cell.loss},fold_idx={cell.fold_idx}"),
-        is_done=_FinishedRuns(project, env, fingerprint),
-        log_dir=project / "logs" / "sweep" / (env or "local"),
-        jobs=jobs,
+    is_done = _FinishedRuns(project, env, fingerprint)
+    log_dir = project / "logs" / "sweep" / (env or "local")
+    command_for = lambda cell: _kedro(  # noqa: E731
+        env, "--pipelines", "training,evaluation", "--params", f"loss={cell.loss},fold_idx={cell.fold_idx}"
     )
+    if backend == "ray":
+        compute = is_done.compute()
+        pending = [cell for cell in cells if not is_done(cell)]
+        ran = run_cells_on_ray(
+            pending, command_for, log_dir, project, num_cpus=compute["num_workers"] + 1, num_gpus=compute["gpus"]
+        )
+        by_cell = {result.cell: result for result in ran}
+        results = [by_cell.get(cell, CellResult(cell, "skipped")) for cell in cells]
+    else:
+        results = run_cells(cells, command_for=command_for, is_done=is_done, log_dir=log_dir, jobs=jobs)
     for result in results:
         click.echo(f"{result.cell.name:<24} {result.status:<9} {result.seconds:7.0f} s  {result.log or ''}")
     failed = [r.cell.name for r in results if r.status == "failed"]

@@ -19,22 +19,28 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CellResult:
-    """What happened to one cell: ``finished``, ``skipped`` (done before) or ``failed``."""
+    """What happened to one cell: ``finished``, ``skipped`` (done before) or ``failed``.
+
+    ``started`` and ``ended`` are wall-clock times (``time.time()``) of the cell's process.
+    """
 
     cell: Cell
     status: str
     seconds: float = 0.0
     log: Path | None = None
+    started: float = 0.0
+    ended: float = 0.0
 
 
-def _run_one(cell: Cell, command: list[str], log_dir: Path) -> CellResult:
+def run_one(cell: Cell, command: list[str], log_dir: Path, cwd: Path | None = None) -> CellResult:
+    """Runs one cell's command, its output to ``<log_dir>/<cell>.log``."""
     log = log_dir / f"{cell.name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
+    started = time.time()
     with log.open("w") as handle:
-        code = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, check=False).returncode
-    status = "finished" if code == 0 else "failed"
-    return CellResult(cell, status, time.perf_counter() - start, log)
+        code = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, cwd=cwd, check=False).returncode
+    ended = time.time()
+    return CellResult(cell, "finished" if code == 0 else "failed", ended - started, log, started, ended)
 
 
 def run_cells(
@@ -69,7 +75,7 @@ def run_cells(
     progress = tqdm(total=len(cells), initial=len(results), desc="sweep", unit="cell", disable=None)
     progress.set_postfix(running=min(jobs, len(pending)), failed=0)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_run_one, cell, command_for(cell), Path(log_dir)) for cell in pending]
+        futures = [pool.submit(run_one, cell, command_for(cell), Path(log_dir)) for cell in pending]
         for done, future in enumerate(as_completed(futures), start=1):
             result = future.result()
             results[result.cell] = result

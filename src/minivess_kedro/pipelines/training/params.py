@@ -25,6 +25,7 @@ class ComputeParams(_Strict):
     num_workers: int = Field(ge=0)
     amp: bool
     grad_accumulation: int = Field(ge=1)
+    gpus: int = Field(0, ge=0)  # GPUs one run asks a Ray cluster for
 
 
 class ModelParams(_Strict):

@@ -1,0 +1,68 @@
+"""The Ray backend: each pending cell becomes a Ray task with the profile's resource request.
+
+Ray is an optional extra (``pip install -e ".[ray]"``). Without ``RAY_ADDRESS`` a local Ray
+instance is started; with it, the tasks go to that cluster, whose nodes must see the project at
+the same path (a shared file system, as on SLURM).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from minivess_kedro.sweep.grid import Cell
+from minivess_kedro.sweep.runner import CellResult, run_one
+
+logger = logging.getLogger(__name__)
+
+
+def run_cells_on_ray(
+    cells: Sequence[Cell],
+    command_for: Callable[[Cell], list[str]],
+    log_dir: str | Path,
+    project: Path,
+    num_cpus: float,
+    num_gpus: float,
+    address: str | None = None,
+) -> list[CellResult]:
+    """Runs ``cells`` as Ray tasks, as many at once as the cluster's resources allow.
+
+    Args:
+        cells: the cells to run (already filtered of the finished ones).
+        command_for: each cell's command line.
+        log_dir: where each cell's log goes.
+        project: the project folder (each task runs its command there).
+        num_cpus: CPUs one cell asks for (loader workers + 1).
+        num_gpus: GPUs one cell asks for (the profile's ``training.compute.gpus``).
+        address: a Ray cluster; default ``RAY_ADDRESS`` or a new local instance.
+
+    Returns:
+        One result per cell, in the given order.
+
+    Raises:
+        ImportError: Ray is not installed, with the install command.
+    """
+    try:
+        import ray  # noqa: PLC0415 - optional extra
+    except ImportError as err:
+        raise ImportError('the Ray backend needs Ray: pip install -e ".[ray]"') from err
+    ray.init(address=address or os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False)
+    try:
+        task = ray.remote(run_one).options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0)
+        refs = {task.remote(cell, command_for(cell), Path(log_dir), project): cell for cell in cells}
+        results: dict[Cell, CellResult] = {}
+        with tqdm(total=len(cells), desc="sweep (ray)", unit="cell", disable=None) as progress:
+            while refs:
+                (done,), _ = ray.wait(list(refs), num_returns=1)
+                result = ray.get(done)
+                results[refs.pop(done)] = result
+                progress.set_postfix(running=len(refs), failed=sum(r.status == "failed" for r in results.values()))
+                progress.update()
+                logger.info("%s %s in %.0f s (log: %s)", result.cell.name, result.status, result.seconds, result.log)
+    finally:
+        ray.shutdown()
+    return [results[cell] for cell in cells]
