@@ -48,3 +48,51 @@ class ResolvedConfigLogger:
                 "params_hash": parameters_hash(self._parameters),
             }
         )
+
+
+class MissingInputCheck:
+    """Before any node runs, every input the pipeline does not produce itself must exist; otherwise
+    one error names each missing dataset, its file, and the command that writes it."""
+
+    # Written by prepare_raw_data as files (a download or an import), not as node outputs.
+    _RAW = frozenset({"raw_images", "raw_labels"})
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        free = {name for name in pipeline.inputs() if not name.startswith("params:") and name != "parameters"}
+        if "prepare_raw_data" in {node.name for node in pipeline.nodes}:
+            free -= self._RAW
+        missing = sorted(name for name in free if not catalog.exists(name))
+        if not missing:
+            return
+        producers = _producers()
+        runtime = run_params.get("runtime_params") or {}
+        params = ",".join(f"{k}={v}" for k, v in runtime.items() if not isinstance(v, dict))
+        env = f" --env {run_params['env']}" if run_params.get("env") else ""
+        lines = []
+        for name in missing:
+            pipeline_name = producers.get(name, "data_ingestion")
+            command = f"kedro run{env} --pipeline {pipeline_name}" + (f" --params {params}" if params else "")
+            lines.append(f"{name} ({_describe(catalog, name)}) does not exist yet: `{command}` writes it")
+        if mlflow.active_run() is not None:  # kedro-mlflow opened it just before this hook
+            mlflow.end_run(status="FAILED")
+        raise FileNotFoundError(f"{len(missing)} input(s) of this run are missing:\n  " + "\n  ".join(lines))
+
+
+def _producers() -> dict[str, str]:
+    """Dataset name -> the pipeline whose nodes write it (built here: during a run Kedro loads only
+    the pipelines being run)."""
+    import importlib  # noqa: PLC0415 - only on this error path
+
+    names = {}
+    for pipeline_name in ("data_ingestion", "splitting", "training", "evaluation", "reporting"):
+        module = importlib.import_module(f"minivess_kedro.pipelines.{pipeline_name}")
+        for output in module.create_pipeline().all_outputs():
+            names.setdefault(output, pipeline_name)
+    return names
+
+
+def _describe(catalog, name: str) -> str:
+    dataset = catalog.get(name) if hasattr(catalog, "get") else None
+    description = getattr(dataset, "_describe", lambda: {})() if dataset is not None else {}
+    return str(description.get("filepath") or description.get("path") or "in memory")

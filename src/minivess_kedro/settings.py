@@ -2,9 +2,9 @@
 
 from kedro.config import OmegaConfigLoader
 
-from minivess_kedro.hooks import ResolvedConfigLogger, RunParameterChecks
+from minivess_kedro.hooks import MissingInputCheck, ResolvedConfigLogger, RunParameterChecks
 
-HOOKS = (RunParameterChecks(), ResolvedConfigLogger())
+HOOKS = (RunParameterChecks(), ResolvedConfigLogger(), MissingInputCheck())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
