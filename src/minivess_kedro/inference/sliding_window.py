@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -32,20 +31,6 @@ class SlidingWindowConfig:
     device: str | None = None
 
 
-def _pad_to_roi(image: torch.Tensor, roi: Sequence[int]) -> tuple[torch.Tensor, tuple[slice, ...]]:
-    """Pads spatial sides shorter than the window (MiniVess depths go down to 5)."""
-    spatial = image.shape[2:]
-    pads = [max(0, r - s) for r, s in zip(roi, spatial, strict=True)]
-    if not any(pads):
-        return image, tuple(slice(None) for _ in spatial)
-    flat = []
-    for pad in reversed(pads):  # F.pad takes the last axis first
-        flat += [pad // 2, pad - pad // 2]
-    padded = torch.nn.functional.pad(image, flat, mode="constant", value=0.0)
-    crop = tuple(slice(p // 2, p // 2 + s) for p, s in zip(pads, spatial, strict=True))
-    return padded, crop
-
-
 @torch.no_grad()
 def predict_logits(model: nn.Module, image: torch.Tensor, config: SlidingWindowConfig) -> torch.Tensor:
     """Predicts a whole volume.
@@ -58,9 +43,9 @@ def predict_logits(model: nn.Module, image: torch.Tensor, config: SlidingWindowC
     Returns:
         Logits ``B x classes x H x W x D`` in float32, on ``config.device`` (or the input's).
     """
-    padded, crop = _pad_to_roi(image, config.roi_size)
+    # MONAI pads sides shorter than the window (MiniVess depths go down to 5) and crops back.
     logits = sliding_window_inference(
-        inputs=padded,
+        inputs=image,
         roi_size=config.roi_size,
         sw_batch_size=config.sw_batch_size,
         predictor=model,
@@ -69,4 +54,4 @@ def predict_logits(model: nn.Module, image: torch.Tensor, config: SlidingWindowC
         sw_device=config.sw_device,
         device=config.device,
     )
-    return logits[(slice(None), slice(None), *crop)].float()
+    return logits.float()
