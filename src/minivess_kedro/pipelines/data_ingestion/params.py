@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from minivess_kedro.io.ebrains import FILES_URL, ZIP_URL
+from minivess_kedro.pipelines.params_base import StrictParams
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SyntheticParams(_Strict):
+class SyntheticParams(StrictParams):
     """The embedded generator (see ``minivess_kedro.data.synthetic``)."""
 
     num_volumes: int = Field(12, ge=1, le=999)
@@ -30,13 +27,13 @@ class SyntheticParams(_Strict):
         return self
 
 
-class LocalParams(_Strict):
+class LocalParams(StrictParams):
     """A folder holding MiniVess in the EBRAINS or the nnU-Net/MONAI layout."""
 
     path: str | None = None
 
 
-class EbrainsParams(_Strict):
+class EbrainsParams(StrictParams):
     """The EBRAINS download (see ``minivess_kedro.io.ebrains``)."""
 
     method: Literal["files", "zip"] = "files"
@@ -47,7 +44,7 @@ class EbrainsParams(_Strict):
     timeout_s: float = Field(60.0, gt=0)
 
 
-class DataIngestionParams(_Strict):
+class DataIngestionParams(StrictParams):
     """``data_ingestion:`` in ``parameters_data_ingestion.yml``."""
 
     source: Literal["synthetic", "local", "ebrains"]

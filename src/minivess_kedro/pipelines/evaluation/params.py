@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from minivess_kedro.pipelines.params_base import BootstrapParams, StrictParams
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ComponentParams(_Strict):
+class ComponentParams(StrictParams):
     """``components`` post-processing (physical sizes, cubic micrometres)."""
 
     min_volume_um3: float = Field(100.0, ge=0)
     max_hole_um3: float = Field(50.0, ge=0)
 
 
-class TopoSculptParams(_Strict):
+class TopoSculptParams(StrictParams):
     """``toposculpt`` post-processing: test-time refinement towards a Betti prior."""
 
     betti_prior: int = Field(1, ge=1)
@@ -31,16 +29,7 @@ class TopoSculptParams(_Strict):
     max_box_voxels: int = Field(4_000_000, ge=1)
 
 
-class BootstrapParams(_Strict):
-    """Confidence intervals of the per-run summary (``scipy.stats.bootstrap``)."""
-
-    method: Literal["BCa", "percentile", "basic"] = "BCa"
-    n_resamples: int = Field(10_000, ge=100)
-    confidence_level: float = Field(0.95, gt=0, lt=1)
-    seed: int = 42
-
-
-class EvaluationSlidingWindowParams(_Strict):
+class EvaluationSlidingWindowParams(StrictParams):
     """Whole-volume inference; the window is the training patch."""
 
     sw_batch_size: int = Field(4, ge=1)
@@ -49,7 +38,7 @@ class EvaluationSlidingWindowParams(_Strict):
     stitch_on_cpu: bool = True
 
 
-class BaselineParams(_Strict):
+class BaselineParams(StrictParams):
     """Classical baselines, computed once per dataset and cached in ``cache_dir``."""
 
     methods: tuple[Literal["otsu", "frangi"], ...] = ("otsu", "frangi")
@@ -57,7 +46,7 @@ class BaselineParams(_Strict):
     cache_dir: str
 
 
-class EvaluationParams(_Strict):
+class EvaluationParams(StrictParams):
     """``evaluation:`` in ``parameters_evaluation.yml``."""
 
     @field_validator("postprocessing", mode="before")

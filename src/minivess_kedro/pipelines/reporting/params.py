@@ -4,21 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from minivess_kedro.pipelines.params_base import BootstrapParams, StrictParams
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ReportBootstrapParams(_Strict):
-    method: Literal["BCa", "percentile", "basic"] = "BCa"
-    n_resamples: int = Field(10_000, ge=100)
-    confidence_level: float = Field(0.95, gt=0, lt=1)
-    seed: int = 42
-
-
-class ReportingParams(_Strict):
+class ReportingParams(StrictParams):
     """``reporting:`` in ``parameters_reporting.yml``.
 
     Attributes:
@@ -37,4 +26,4 @@ class ReportingParams(_Strict):
     pairing: Literal["volume", "fold_volume"] = "volume"
     run_ids: tuple[str, ...] = ()
     predictions_root: str
-    bootstrap: ReportBootstrapParams = ReportBootstrapParams()
+    bootstrap: BootstrapParams = BootstrapParams()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from minivess_kedro.pipelines.params_base import StrictParams
 
 
-class SplittingParams(BaseModel):
+class SplittingParams(StrictParams):
     """``splitting:`` in ``parameters_splitting.yml``.
 
     Attributes:
@@ -15,8 +17,6 @@ class SplittingParams(BaseModel):
             previous protocol, whose reported numbers are then selection-biased.
         split_file: a user's split file (nnU-Net shape) used instead of generating one.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     num_folds: int = Field(3, ge=2)
     seed: int = 42

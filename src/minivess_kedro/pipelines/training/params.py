@@ -5,17 +5,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from minivess_kedro.losses import LOSS_NAMES
 from minivess_kedro.models import DynUNetConfig, check_patch_fits
+from minivess_kedro.pipelines.params_base import StrictParams
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ComputeParams(_Strict):
+class ComputeParams(StrictParams):
     """The compute profile (``conf/<env>/parameters_training.yml``)."""
 
     profile: str
@@ -28,7 +25,7 @@ class ComputeParams(_Strict):
     gpus: int = Field(0, ge=0)  # GPUs one run asks a Ray cluster for
 
 
-class ModelParams(_Strict):
+class ModelParams(StrictParams):
     """DynUNet architecture (see ``minivess_kedro.models.DynUNetConfig``)."""
 
     filters: tuple[int, ...] = (32, 64, 128, 256)
@@ -43,7 +40,7 @@ class ModelParams(_Strict):
         return DynUNetConfig(**self.model_dump())
 
 
-class SlidingWindowParams(_Strict):
+class SlidingWindowParams(StrictParams):
     """Whole-volume validation (the window is the training patch)."""
 
     sw_batch_size: int = Field(1, ge=1)
@@ -51,7 +48,7 @@ class SlidingWindowParams(_Strict):
     mode: Literal["gaussian", "constant"] = "gaussian"
 
 
-class TrainingParams(_Strict):
+class TrainingParams(StrictParams):
     """``training:`` in ``parameters_training.yml``."""
 
     seed: int = 42
@@ -73,7 +70,7 @@ class TrainingParams(_Strict):
     compute: ComputeParams
     model: ModelParams = ModelParams()
     sliding_window: SlidingWindowParams = SlidingWindowParams()
-    loss_kwargs: dict[str, dict[str, Any]] = {}
+    loss_kwargs: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("loss_kwargs")
     @classmethod
