@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import base64
 import io
-from copy import deepcopy
-from pathlib import PurePosixPath
 from typing import Any
 
-import fsspec
 import numpy as np
 from kedro.io.core import (
-    AbstractVersionedDataset,
     DatasetError,
     Version,
-    get_filepath_str,
-    get_protocol_and_path,
 )
 from kedro_datasets._typing import ImagePreview
 
+from minivess_kedro.datasets.bytes_file_dataset import BytesFileDataset
 from minivess_kedro.io.nifti import NiftiReadError, NiftiVolume, nifti_from_bytes, nifti_to_bytes
 
 
-class NiftiDataset(AbstractVersionedDataset[NiftiVolume, NiftiVolume]):
+class NiftiDataset(BytesFileDataset[NiftiVolume]):
     """Loads and saves a ``.nii`` / ``.nii.gz`` volume as a :class:`NiftiVolume`.
 
     Saving writes a temporary file and renames it, so an interrupted run never leaves a
@@ -61,62 +56,25 @@ class NiftiDataset(AbstractVersionedDataset[NiftiVolume, NiftiVolume]):
         unknown = set(self._load_args) - {"dtype"}
         if unknown:
             raise DatasetError(f"NiftiDataset({filepath}): unknown load_args {sorted(unknown)}; valid: ['dtype']")
-        protocol, path = get_protocol_and_path(filepath, version)
-        fs_kwargs = {**deepcopy(fs_args or {}), **deepcopy(credentials or {})}
-        if protocol == "file":
-            fs_kwargs.setdefault("auto_mkdir", True)
-        self._protocol = protocol
-        self._fs = fsspec.filesystem(protocol, **fs_kwargs)
-        self.metadata = metadata
         super().__init__(
-            filepath=PurePosixPath(path),
-            version=version,
-            exists_function=self._fs.exists,
-            glob_function=self._fs.glob,
+            filepath=filepath, version=version, credentials=credentials, fs_args=fs_args, metadata=metadata
         )
 
     def _describe(self) -> dict[str, Any]:
-        return {
-            "filepath": self._filepath,
-            "protocol": self._protocol,
-            "load_args": self._load_args,
-            "version": self._version,
-        }
+        return {**super()._describe(), "load_args": self._load_args}
 
     def load(self) -> NiftiVolume:
-        load_path = get_filepath_str(self._get_load_path(), self._protocol)
-        with self._fs.open(load_path, mode="rb") as handle:
-            raw = handle.read()
+        raw, path = self._read_bytes()
         try:
-            return nifti_from_bytes(raw, name=load_path, dtype=self._load_args.get("dtype"))
+            return nifti_from_bytes(raw, name=path, dtype=self._load_args.get("dtype"))
         except NiftiReadError as err:
             raise DatasetError(str(err)) from err
 
     def save(self, data: NiftiVolume) -> None:
         if not isinstance(data, NiftiVolume):
             raise DatasetError(f"NiftiDataset({self._filepath}) saves a NiftiVolume, got {type(data).__name__}")
-        save_path = get_filepath_str(self._get_save_path(), self._protocol)
-        encoded = nifti_to_bytes(data, compress=save_path.endswith(".gz"))
-        partial = f"{save_path}.partial"
-        with self._fs.open(partial, mode="wb") as handle:
-            handle.write(encoded)
-        self._fs.mv(partial, save_path)
-        self._invalidate_cache()
-
-    def _exists(self) -> bool:
-        try:
-            load_path = get_filepath_str(self._get_load_path(), self._protocol)
-        except DatasetError:
-            return False
-        return self._fs.exists(load_path)
-
-    def _release(self) -> None:
-        super()._release()
-        self._invalidate_cache()
-
-    def _invalidate_cache(self) -> None:
-        filepath = get_filepath_str(self._filepath, self._protocol)
-        self._fs.invalidate_cache(filepath)
+        path = self._save_path()
+        self._write_bytes(path, nifti_to_bytes(data, compress=path.endswith(".gz")))
 
     def preview(self) -> ImagePreview:
         """A PNG of the middle slice (min-max scaled), base64-encoded for kedro-viz."""
