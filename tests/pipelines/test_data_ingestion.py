@@ -12,9 +12,11 @@ from kedro_datasets.partitions import PartitionedDataset
 
 from minivess_kedro.data.validation import DataValidationError
 from minivess_kedro.io import NiftiVolume, nifti_to_bytes, write_nifti
+from minivess_kedro.io.download import sha256_of
 from minivess_kedro.pipelines.data_ingestion import create_pipeline
 from minivess_kedro.pipelines.data_ingestion.nodes import prepare_raw_data, validate_volumes
 from minivess_kedro.pipelines.data_ingestion.params import DataIngestionParams
+from tests.io.http_server import serve
 
 SMALL = {"num_volumes": 4, "size_hw": (24, 24), "depth_range": (5, 8)}
 
@@ -131,3 +133,21 @@ def test_unknown_source_and_keys_are_refused() -> None:
         DataIngestionParams(source="zenodo")
     with pytest.raises(ValueError, match="num_volume"):
         DataIngestionParams(source="synthetic", synthetic={"num_volume": 3})
+
+
+def test_ebrains_source_downloads_and_indexes_with_verified_hashes(tmp_path, tube_volume) -> None:
+    image, label = tube_volume
+    files = {}
+    for index in (1, 2):
+        files[f"files/raw/mv{index:02d}.nii.gz"] = nifti_to_bytes(NiftiVolume.from_array(image, (1.0, 1.0, 2.0)))
+        files[f"files/seg/mv{index:02d}_y.nii.gz"] = nifti_to_bytes(NiftiVolume.from_array(label, (1.0, 1.0, 2.0)))
+        files[f"files/json/mv{index:02d}.json"] = b"{}"
+    with serve(files) as server:
+        ebrains = {"files_url": f"{server.base_url}/files", "num_volumes": 2, "retries": 0, "timeout_s": 5}
+        params = DataIngestionParams(source="ebrains", raw_root=str(tmp_path), ebrains=ebrains)
+        index = prepare_raw_data(params)
+
+    assert sorted(index["volumes"]) == ["mv01", "mv02"] and index["problems"] == []
+    record = index["volumes"]["mv02"]
+    assert record["label"].endswith("ebrains/labelsTr/mv02.nii.gz")
+    assert record["image_sha256"] == sha256_of(record["image"]) and record["label_sha256"] == sha256_of(record["label"])

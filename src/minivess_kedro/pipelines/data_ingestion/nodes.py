@@ -25,14 +25,20 @@ from minivess_kedro.pipelines.data_ingestion.params import DataIngestionParams
 logger = logging.getLogger(__name__)
 
 
-def _index(volumes: list[VolumeFiles]) -> dict[str, dict[str, str]]:
+def _index(volumes: list[VolumeFiles], known_sha256: dict[Path, str] | None = None) -> dict[str, dict[str, str]]:
+    """Paths and sha256 of every volume; hashes already verified this run are not recomputed."""
+    known_sha256 = known_sha256 or {}
+
+    def digest(path: Path) -> str:
+        return known_sha256.get(path) or sha256_of(path)
+
     return {
         v.volume_id: {
             "image": v.image.as_posix(),
             "label": v.label.as_posix(),
             "metadata": v.metadata.as_posix() if v.metadata else "",
-            "image_sha256": sha256_of(v.image),
-            "label_sha256": sha256_of(v.label),
+            "image_sha256": digest(v.image),
+            "label_sha256": digest(v.label),
         }
         for v in volumes
     }
@@ -52,16 +58,18 @@ def prepare_raw_data(params: dict) -> dict:
     params = DataIngestionParams.model_validate(params)
     root = Path(params.raw_root) / params.source
     problems: list[str] = []
+    known: dict[Path, str] = {}
     if params.source == "synthetic":
         volumes = write_synthetic_dataset(root, SyntheticDatasetSettings(**params.synthetic.model_dump()))
     elif params.source == "local":
         found, problems = scan_volumes(params.local.path)
         volumes = import_volumes(found, root)
     else:
-        download_minivess(root, EbrainsSettings(**params.ebrains.model_dump()))
+        manifest = download_minivess(root, EbrainsSettings(**params.ebrains.model_dump()))
+        known = {root / record["path"]: record["sha256"] for record in manifest.values()}  # verified just now
         volumes, problems = scan_volumes(root)
     logger.info("%d %s volumes in %s", len(volumes), params.source, root)
-    return {"source": params.source, "root": root.as_posix(), "volumes": _index(volumes), "problems": problems}
+    return {"source": params.source, "root": root.as_posix(), "volumes": _index(volumes, known), "problems": problems}
 
 
 def validate_volumes(
