@@ -67,28 +67,42 @@ class MissingInputCheck:
             return
         producers = _producers()
         runtime = run_params.get("runtime_params") or {}
-        params = ",".join(f"{k}={v}" for k, v in runtime.items() if not isinstance(v, dict))
+        params = ",".join(f"{key}={value}" for key, value in _dotted(runtime).items())
         env = f" --env {run_params['env']}" if run_params.get("env") else ""
         lines = []
         for name in missing:
-            pipeline_name = producers.get(name, "data_ingestion")
+            pipeline_name, node_name = producers.get(name, ("data_ingestion", "prepare_raw_data"))
             command = f"kedro run{env} --pipeline {pipeline_name}" + (f" --params {params}" if params else "")
-            lines.append(f"{name} ({_describe(catalog, name)}) does not exist yet: `{command}` writes it")
+            lines.append(
+                f"{name} ({_describe(catalog, name)}) does not exist yet: `{command}` writes it (node {node_name})"
+            )
         if mlflow.active_run() is not None:  # kedro-mlflow opened it just before this hook
             mlflow.end_run(status="FAILED")
         raise FileNotFoundError(f"{len(missing)} input(s) of this run are missing:\n  " + "\n  ".join(lines))
 
 
-def _producers() -> dict[str, str]:
-    """Dataset name -> the pipeline whose nodes write it (built here: during a run Kedro loads only
-    the pipelines being run)."""
+def _dotted(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``: Kedro nests ``--params a.b=1``; the command says it back."""
+    flat = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            flat.update(_dotted(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _producers() -> dict[str, tuple[str, str]]:
+    """Dataset name -> the pipeline and the node that write it (built here: during a run Kedro
+    loads only the pipelines being run)."""
     import importlib  # noqa: PLC0415 - only on this error path
 
     names = {}
     for pipeline_name in ("data_ingestion", "splitting", "training", "evaluation", "reporting"):
         module = importlib.import_module(f"minivess_kedro.pipelines.{pipeline_name}")
-        for output in module.create_pipeline().all_outputs():
-            names.setdefault(output, pipeline_name)
+        for node in module.create_pipeline().nodes:
+            for output in node.outputs:
+                names.setdefault(output, (pipeline_name, node.name))
     return names
 
 
