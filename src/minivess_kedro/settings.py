@@ -2,9 +2,13 @@
 
 from kedro.config import OmegaConfigLoader
 
+from minivess_kedro.distributed_run import DistributedRunGuard, plugins_to_disable
 from minivess_kedro.hooks import MissingInputCheck, ResolvedConfigLogger, RunParameterChecks
 
-HOOKS = (RunParameterChecks(), ResolvedConfigLogger(), MissingInputCheck())
+HOOKS = (RunParameterChecks(), ResolvedConfigLogger(), DistributedRunGuard(), MissingInputCheck())
+
+# Under torchrun, MLflow runs and other records come from rank 0 only (minivess_kedro.distributed_run).
+DISABLE_HOOKS_FOR_PLUGINS = plugins_to_disable()
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from monai.data import CacheDataset, DataLoader
-from torch.utils.data import Subset
+from torch.utils.data import DistributedSampler, Subset
 
 from minivess_kedro.training.transforms import training_transform, validation_transform
 
@@ -65,16 +65,27 @@ def build_training_dataset(items: Sequence[VolumeItem], settings: LoaderSettings
     return Subset(cached, list(range(len(items))) * settings.samples_per_volume)
 
 
-def epoch_loader(dataset: Subset, settings: LoaderSettings, seed: int) -> DataLoader:
+def epoch_loader(
+    dataset: Subset, settings: LoaderSettings, seed: int, rank: int = 0, world_size: int = 1
+) -> DataLoader:
     """The loader of one epoch, seeded by ``seed``: epoch e draws the same patches whether the run
     went straight through or resumed at e (the generator seeds the shuffle, the workers and the
-    random transforms)."""
-    generator = torch.Generator().manual_seed(seed)
+    random transforms).
+
+    With ``world_size`` > 1 (DDP), a ``DistributedSampler`` gives process ``rank`` its share of the
+    epoch's shuffled samples, and the random crops of each process get their own seed.
+    """
+    generator = torch.Generator().manual_seed(seed + 7919 * rank)
+    sampler = None
+    if world_size > 1:
+        sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=seed)
+    samples = len(sampler) if sampler is not None else len(dataset)
     return DataLoader(
         dataset,
         batch_size=settings.batch_size,
-        shuffle=True,
-        drop_last=len(dataset) >= 2 * settings.batch_size,
+        shuffle=sampler is None,
+        sampler=sampler,
+        drop_last=samples >= 2 * settings.batch_size,
         num_workers=settings.num_workers,
         generator=generator,
         pin_memory=torch.cuda.is_available(),

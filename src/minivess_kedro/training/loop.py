@@ -15,10 +15,17 @@ from minivess_kedro.training.checkpoint import load_checkpoint, resumable_checkp
 from minivess_kedro.training.config import FitConfig
 from minivess_kedro.training.data import LoaderSettings, epoch_loader
 from minivess_kedro.training.device import autocast_dtype
+from minivess_kedro.training.distributed import (
+    DistributedContext,
+    broadcast_from_main,
+    gather_lists,
+    mean_across,
+    wrap_model,
+)
 from minivess_kedro.training.schedule import warmup_cosine
 from minivess_kedro.training.seeding import capture_rng_state, restore_rng_state, seed_everything
 from minivess_kedro.training.steps import StepSettings, train_one_epoch
-from minivess_kedro.training.validation import validate
+from minivess_kedro.training.validation import score_volumes, summarize_scores
 
 logger = logging.getLogger(__name__)
 EpochCallback = Callable[[int, dict[str, float]], None]
@@ -69,6 +76,9 @@ class Trainer:
         checkpoint_dir: ``last.pt`` (every epoch) and ``best.pt`` (best validation DSC) go here.
         settings: everything that defines the run; a resumed checkpoint must carry the same.
         restart: ignore (archive) an existing checkpoint folder instead of resuming it.
+        distributed: this process's place in a DDP job (default: the only process). Rank 0 alone
+            reads and writes checkpoints and hands the resume point to the others; every process
+            trains on its share of each epoch and scores a share of the validation volumes.
     """
 
     def __init__(
@@ -80,16 +90,21 @@ class Trainer:
         checkpoint_dir: str | Path,
         settings: dict,
         restart: bool = False,
+        distributed: DistributedContext | None = None,
     ) -> None:
         self.model, self.loss_fn, self.config, self.device = model.to(device), loss_fn, config, device
         self.checkpoint_dir, self.settings, self.restart = Path(checkpoint_dir), settings, restart
+        self.distributed = distributed or DistributedContext()
+        self.network = wrap_model(self.model, self.distributed, device)  # what the training steps call
         self.optimizer = torch.optim.AdamW(
             model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
         )
         self.scheduler = warmup_cosine(self.optimizer, config.warmup_epochs, config.max_epochs)
         self.autocast = autocast_dtype(device, config.amp)
         self.scaler = torch.amp.GradScaler(device.type, enabled=self.autocast == torch.float16)
-        self.steps = StepSettings(self.autocast, config.grad_accumulation, config.grad_clip)
+        self.steps = StepSettings(
+            self.autocast, config.grad_accumulation, config.grad_clip, show_progress=self.distributed.is_main
+        )
 
     def _checkpoint(self, state: _State) -> dict:
         return {
@@ -124,7 +139,7 @@ class Trainer:
 
     def _best_model(self) -> dict[str, torch.Tensor]:
         best = self.checkpoint_dir / "best.pt"
-        if best.exists():
+        if self.distributed.is_main and best.exists():
             return load_checkpoint(best)["model"]
         return {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
 
@@ -144,7 +159,7 @@ class Trainer:
         run receives the whole curve.
         """
         seed_everything(self.config.seed, self.config.deterministic)
-        checkpoint = resumable_checkpoint(self.checkpoint_dir, self.settings, self.restart)
+        checkpoint = self._resume_point()
         state = self._restore(checkpoint) if checkpoint else _State()
         result = FitResult(resumed_from_epoch=state.epoch if checkpoint else None, already_complete=state.completed)
         for record in state.history if on_epoch_end else ():
@@ -153,15 +168,30 @@ class Trainer:
             logger.info("Resuming %s at epoch %d (completed: %s)", self.checkpoint_dir, state.epoch, state.completed)
         while not state.completed:
             improved = self._run_epoch(state, train_dataset, val_volumes, val_spacings, loader, window)
-            checkpoint = self._checkpoint(state)
-            if improved:
-                save_checkpoint(self.checkpoint_dir / "best.pt", checkpoint)
-            save_checkpoint(self.checkpoint_dir / "last.pt", checkpoint)
+            if self.distributed.is_main:
+                checkpoint = self._checkpoint(state)
+                if improved:
+                    save_checkpoint(self.checkpoint_dir / "best.pt", checkpoint)
+                save_checkpoint(self.checkpoint_dir / "last.pt", checkpoint)
             if on_epoch_end:
                 on_epoch_end(int(state.history[-1]["epoch"]), state.history[-1])
         result.history, result.best_epoch, result.best_val_dsc = state.history, state.best_epoch, state.best_val_dsc
         result.stopped_early, result.best_model = state.stopped_early, self._best_model()
         return result
+
+    def _resume_point(self) -> dict | None:
+        """The checkpoint to resume from, read by rank 0 and handed to every process (so that the
+        optimiser states agree, and no other machine needs the checkpoint folder)."""
+        checkpoint, error = None, None
+        if self.distributed.is_main:
+            try:
+                checkpoint = resumable_checkpoint(self.checkpoint_dir, self.settings, self.restart)
+            except ValueError as err:  # every process must learn of it, or the others wait forever
+                error = err
+        checkpoint, error = broadcast_from_main((checkpoint, error), self.distributed)
+        if error is not None:
+            raise error
+        return checkpoint
 
     def _run_epoch(self, state: _State, train_dataset, val_volumes, val_spacings, loader, window) -> bool:
         """Trains and validates one epoch, updating ``state``; True when validation improved."""
@@ -169,18 +199,32 @@ class Trainer:
         if hasattr(self.loss_fn, "set_training_progress"):
             self.loss_fn.set_training_progress(epoch / config.max_epochs)
         record: dict[str, float] = {"epoch": epoch, "lr": self.optimizer.param_groups[0]["lr"]}
-        batches = epoch_loader(train_dataset, loader, seed=config.seed * 100_003 + epoch)
+        context = self.distributed
+        seed = config.seed * 100_003 + epoch
+        batches = epoch_loader(train_dataset, loader, seed, context.rank, context.world_size)
         description = f"epoch {epoch + 1}/{config.max_epochs}"
-        record |= train_one_epoch(
-            self.model, self.loss_fn, batches, self.optimizer, self.scaler, self.device, self.steps, description
+        trained = train_one_epoch(
+            self.network, self.loss_fn, batches, self.optimizer, self.scaler, self.device, self.steps, description
         )
+        # Dice/F1 are TorchMetrics states, already pooled across processes; the rest is averaged.
+        averaged = mean_across({k: v for k, v in trained.items() if k not in ("train_dice", "train_f1")}, context)
+        record |= {key: averaged.get(key, value) for key, value in trained.items()}
         self.scheduler.step()
         last_epoch = epoch + 1 == config.max_epochs
         if (epoch + 1) % config.val_every == 0 or last_epoch:
             topology = (epoch + 1) % config.metrics_every == 0 or last_epoch
-            record |= validate(
-                self.model, self.loss_fn, val_volumes, val_spacings, window, self.device, topology, self.autocast
+            share = slice(context.rank, None, context.world_size)
+            scores = score_volumes(
+                self.model,
+                self.loss_fn,
+                val_volumes[share],
+                val_spacings[share],
+                window,
+                self.device,
+                topology,
+                self.autocast,
             )
+            record |= summarize_scores(gather_lists(scores, context))
             improved = record["val_dsc"] > state.best_val_dsc
             if improved:
                 state.best_val_dsc, state.best_epoch = record["val_dsc"], epoch

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from dataclasses import dataclass
 
 import torch
@@ -21,11 +22,13 @@ class StepSettings:
         autocast_dtype: autocast dtype, ``None`` for float32.
         grad_accumulation: micro-batches per optimiser step.
         grad_clip: maximum gradient norm (``None``: no clipping).
+        show_progress: draw a progress bar (off on DDP ranks other than 0).
     """
 
     autocast_dtype: torch.dtype | None = None
     grad_accumulation: int = 1
     grad_clip: float | None = 1.0
+    show_progress: bool = True
 
 
 def train_one_epoch(
@@ -42,6 +45,8 @@ def train_one_epoch(
 
     Each batch holds ``image`` (``B x 1 x H x W x D``) and ``label`` (``B x 1 x H x W x D``).
     The loss is evaluated in float32 on the autocast logits (AMP is the usual source of NaNs).
+    A ``DistributedDataParallel`` model all-reduces gradients only on the micro-batch that ends an
+    accumulation group (and on the epoch's last one).
 
     Returns:
         ``train_loss`` (mean over batches), ``train_dice``, ``train_f1`` (foreground, pooled over
@@ -56,17 +61,22 @@ def train_one_epoch(
     total, count, waited = 0.0, 0, 0.0
     start = tick = time.perf_counter()
     optimizer.zero_grad(set_to_none=True)
-    progress = tqdm(batches, desc=description, leave=False, disable=None)
+    last_step = len(batches) if isinstance(batches, Sized) else -1
+    progress = tqdm(batches, desc=description, leave=False, disable=None if settings.show_progress else True)
     for step, batch in enumerate(progress, start=1):
         waited += time.perf_counter() - tick
         images = batch["image"].to(device, non_blocking=True)
         labels = batch["label"].to(device, non_blocking=True)
-        with torch.autocast(device.type, dtype=settings.autocast_dtype, enabled=settings.autocast_dtype is not None):
-            logits = model(images)
-        loss = loss_fn(logits.float(), labels.long())
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"{description}: non-finite loss {loss.item()} at step {step}")
-        scaler.scale(loss / settings.grad_accumulation).backward()
+        syncs = step % settings.grad_accumulation == 0 or step == last_step
+        with _gradient_sync(model, syncs):
+            with torch.autocast(
+                device.type, dtype=settings.autocast_dtype, enabled=settings.autocast_dtype is not None
+            ):
+                logits = model(images)
+            loss = loss_fn(logits.float(), labels.long())
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"{description}: non-finite loss {loss.item()} at step {step}")
+            scaler.scale(loss / settings.grad_accumulation).backward()
         if step % settings.grad_accumulation == 0:
             _optimizer_step(model, optimizer, scaler, settings.grad_clip)
         total, count = total + loss.item(), count + 1
@@ -84,6 +94,13 @@ def train_one_epoch(
         "data_wait_fraction": waited / max(elapsed, 1e-9),
         "seconds": elapsed,
     }
+
+
+def _gradient_sync(model: nn.Module, syncs: bool) -> contextlib.AbstractContextManager:
+    """DDP's ``no_sync`` for micro-batches whose gradients are only accumulated locally."""
+    if syncs or not isinstance(model, nn.parallel.DistributedDataParallel):
+        return contextlib.nullcontext()
+    return model.no_sync()
 
 
 def _optimizer_step(

@@ -40,23 +40,42 @@ def validate(
         ``topology_metrics`` ``val_cldice`` and ``val_masd_um`` (an empty prediction counts as
         the volume's diagonal, the worst possible distance).
     """
+    records = score_volumes(model, loss_fn, volumes, spacings, window, device, topology_metrics, autocast_dtype)
+    return summarize_scores(records)
+
+
+def score_volumes(
+    model: nn.Module,
+    loss_fn: nn.Module,
+    volumes: Sequence[dict],
+    spacings: Sequence[Sequence[float]],
+    window: SlidingWindowConfig,
+    device: torch.device,
+    topology_metrics: bool = False,
+    autocast_dtype: torch.dtype | None = None,
+) -> list[dict[str, float]]:
+    """The scores of :func:`validate`, one record per volume (DDP processes each score a share of
+    the volumes and pool the records)."""
     model.eval()
-    losses, dscs, cldices, masds = [], [], [], []
+    records = []
     for item, spacing in zip(volumes, spacings, strict=True):
         image = torch.as_tensor(item["image"])[None].to(device)
         label = torch.as_tensor(item["label"])[None].long().to(device)
         with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
             logits = predict_logits(model, image, window)
         with torch.no_grad():
-            losses.append(float(loss_fn(logits.float().to(device), label)))
+            record = {"val_loss": float(loss_fn(logits.float().to(device), label))}
         pred = logits.argmax(dim=1)[0].cpu().numpy().astype(bool)
         ref = label[0, 0].cpu().numpy().astype(bool)
-        dscs.append(compute_dsc(pred, ref))
+        record["val_dsc"] = compute_dsc(pred, ref)
         if topology_metrics:
-            cldices.append(compute_cldice(pred, ref))
+            record["val_cldice"] = compute_cldice(pred, ref)
             masd = compute_masd(pred, ref, spacing)
-            masds.append(volume_diagonal(ref.shape, spacing) if math.isnan(masd) else masd)
-    metrics = {"val_loss": float(np.mean(losses)), "val_dsc": float(np.mean(dscs))}
-    if topology_metrics:
-        metrics |= {"val_cldice": float(np.mean(cldices)), "val_masd_um": float(np.mean(masds))}
-    return metrics
+            record["val_masd_um"] = volume_diagonal(ref.shape, spacing) if math.isnan(masd) else masd
+        records.append(record)
+    return records
+
+
+def summarize_scores(records: Sequence[dict[str, float]]) -> dict[str, float]:
+    """The mean of every score over the volumes."""
+    return {key: float(np.mean([record[key] for record in records])) for key in records[0]}

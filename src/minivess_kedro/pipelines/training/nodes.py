@@ -23,7 +23,13 @@ from minivess_kedro.training import (
     VolumeItem,
     build_training_dataset,
     build_validation_dataset,
-    resolve_device,
+)
+from minivess_kedro.training.distributed import (
+    DistributedContext,
+    check_replicas_agree,
+    per_process_loader,
+    start_process_group,
+    stop_process_group,
 )
 from minivess_kedro.training.seeding import seed_everything
 
@@ -115,7 +121,8 @@ def train_model(
     """Trains DynUNet on the fold's training volumes, selecting on its validation volumes.
 
     Resumes from ``<checkpoint_dir>/last.pt`` when a run with the same settings was interrupted,
-    and returns at once when that run had finished.
+    and returns at once when that run had finished. Under ``torchrun`` every process runs this
+    node and trains a DDP replica (docs/training.md); only rank 0's outputs are saved.
 
     Returns:
         The best model state dict, the per-epoch history, the model config (JSON-ready) and a
@@ -125,16 +132,38 @@ def train_model(
     check_fold_is_current(splits, fold_split)
     loss_kwargs = params.loss_kwargs.get(loss, {})
     loss_fn = build_loss(loss, **loss_kwargs)  # an unknown loss or kwarg fails here, before any loading
-    start_tracking(run_tags(loss, fold_split["fold_idx"], params, dataset_fingerprint))
-    device = resolve_device(params.compute.device)
+    loader, window, fit = loop_settings(params)
+    context, device = start_process_group(params.compute.device)
+    try:
+        loader = per_process_loader(loader, context)  # a bad global batch fails before any loading
+        start_tracking(run_tags(loss, fold_split["fold_idx"], params, dataset_fingerprint))
+        volumes = (raw_images, raw_labels, fold_split)
+        return _train(volumes, dataset_fingerprint, loss, params, context, device, (loss_fn, loader, window, fit))
+    finally:
+        stop_process_group()
+
+
+def _train(
+    volumes: tuple[Loaders, Loaders, dict],
+    dataset_fingerprint: dict,
+    loss: str,
+    params: TrainingParams,
+    context: DistributedContext,
+    device: torch.device,
+    fit_settings: tuple[torch.nn.Module, LoaderSettings, SlidingWindowConfig, FitConfig],
+) -> tuple[dict[str, torch.Tensor], pd.DataFrame, dict, dict]:
+    """The body of :func:`train_model`, once this process has its device and loader share."""
+    raw_images, raw_labels, fold_split = volumes
+    loss_fn, loader, window, fit = fit_settings
     train_items = load_fold_volumes(raw_images, raw_labels, fold_split["train"], "train")
     val_items = load_fold_volumes(raw_images, raw_labels, fold_split["val"], "val")
     seed_everything(params.seed, params.deterministic)
     model_config = params.model.to_config()
     model = build_dynunet(model_config)
-    loader, window, fit = loop_settings(params)
     settings = _run_settings(loss, params, fold_split, dataset_fingerprint)
-    trainer = Trainer(model, loss_fn, fit, device, params.checkpoint_dir, settings, restart=params.restart)
+    trainer = Trainer(
+        model, loss_fn, fit, device, params.checkpoint_dir, settings, restart=params.restart, distributed=context
+    )
     validation = build_validation_dataset(val_items)
     result = trainer.fit(
         build_training_dataset(train_items, loader),
@@ -144,11 +173,12 @@ def train_model(
         window,
         on_epoch_end=_log_epoch,
     )
+    digest = check_replicas_agree(trainer.model, context)
     config_record = {
         **model_config.to_dict(),
         "patch_size": list(params.compute.patch_size),
         "loss": loss,
-        "loss_kwargs": loss_kwargs,
+        "loss_kwargs": params.loss_kwargs.get(loss, {}),
         "intensity_normalisation": "z-score on non-zero voxels",
     }
     summary = {
@@ -158,5 +188,7 @@ def train_model(
         "stopped_early": result.stopped_early,
         "resumed_from_epoch": result.resumed_from_epoch,
         "device": str(device),
+        "processes": context.world_size,
+        "final_weights_sha256": digest,
     }
     return result.best_model, pd.DataFrame(result.history), config_record, summary

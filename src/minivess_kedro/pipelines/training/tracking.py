@@ -15,6 +15,7 @@ from mlflow import MlflowClient
 
 from minivess_kedro.pipelines.training.params import TrainingParams
 from minivess_kedro.provenance import frozen_requirements, git_commit
+from minivess_kedro.training.distributed import is_main_process
 
 logger = logging.getLogger(__name__)
 MODEL_CODE = Path(__file__).with_name("registered_model.py")
@@ -90,6 +91,8 @@ def log_training_run(
     """
     params = TrainingParams.model_validate(params)
     run = mlflow.active_run()
+    if run is None and not is_main_process():
+        return {"run_id": "", "registered_model": "", "version": ""}  # rank 0 records the DDP run
     if run is None:
         logger.warning("No active MLflow run (kedro-mlflow disabled?): nothing logged")
         return {"run_id": "", "registered_model": "", "version": ""}

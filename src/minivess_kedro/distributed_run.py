@@ -1,0 +1,59 @@
+"""A ``kedro run`` under ``torchrun``: one MLflow run, rank 0 alone writes.
+
+``torchrun --nproc_per_node=N -m kedro run --env cloud_multi --pipeline training`` starts N Kedro
+sessions. Every one must run the training node (each trains a DDP replica), but only rank 0 may
+open the MLflow run or save catalog outputs: the others would log N runs and race on the files.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import mlflow
+from kedro.framework.hooks import hook_impl
+from kedro.io import MemoryDataset
+
+from minivess_kedro.training.distributed import launch_context
+
+logger = logging.getLogger(__name__)
+
+# Plugins whose hooks write records (MLflow runs, viz statistics, telemetry) once per run.
+RANK_ZERO_PLUGINS = ("kedro_mlflow", "kedro-viz", "kedro-telemetry")
+DISTRIBUTED_PIPELINE = "training"
+
+
+def plugins_to_disable() -> tuple[str, ...]:
+    """The plugins to switch off in this process (settings.py's ``DISABLE_HOOKS_FOR_PLUGINS``):
+    those of :data:`RANK_ZERO_PLUGINS` on ranks other than 0, none elsewhere."""
+    return () if launch_context().is_main else RANK_ZERO_PLUGINS
+
+
+class DistributedRunGuard:
+    """Under ``torchrun``: refuses pipelines other than training (data preparation and evaluation
+    run once, in one process) and, on ranks other than 0, keeps every output in memory."""
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        context = launch_context()
+        if not context.is_distributed:
+            return
+        from minivess_kedro.pipelines.training import create_pipeline  # noqa: PLC0415 - only under torchrun
+
+        allowed = {node.name for node in create_pipeline().nodes}
+        others = sorted(node.name for node in pipeline.nodes if node.name not in allowed)
+        if others:
+            env = f" --env {run_params['env']}" if run_params.get("env") else ""
+            if mlflow.active_run() is not None:  # kedro-mlflow (rank 0) opened it just before this hook
+                mlflow.end_run(status="FAILED")
+            raise ValueError(
+                f"torchrun runs only --pipeline {DISTRIBUTED_PIPELINE} ({context.world_size} processes would each "
+                f"run {', '.join(others)}); prepare the data first with "
+                f"`kedro run{env} --pipelines data_ingestion,splitting` and evaluate afterwards with "
+                f"`kedro run{env} --pipeline evaluation` (same --params)"
+            )
+        if context.is_main:
+            return
+        for name in sorted(pipeline.all_outputs()):
+            catalog[name] = MemoryDataset(copy_mode="assign")
+        logger.info("Rank %d of %d: outputs kept in memory; rank 0 saves them", context.rank, context.world_size)

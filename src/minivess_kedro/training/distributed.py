@@ -1,0 +1,178 @@
+"""Data-parallel training across processes launched by ``torchrun`` (PyTorch DDP).
+
+``torchrun`` tells each process its place through the environment (``RANK``, ``WORLD_SIZE``,
+``LOCAL_RANK``, ``MASTER_ADDR``/``MASTER_PORT``); a plain ``kedro run`` has none of these and
+trains in one process. Rank 0 is the only process that writes files or talks to MLflow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from minivess_kedro.training.data import LoaderSettings
+from minivess_kedro.training.device import resolve_device
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DistributedContext:
+    """This process's place among the training processes.
+
+    Attributes:
+        rank: global index of the process (0 writes checkpoints, outputs and MLflow records).
+        world_size: number of processes.
+        local_rank: index on this machine (selects the GPU).
+    """
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_distributed(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def launch_context() -> DistributedContext:
+    """The context ``torchrun`` put in the environment (one process when it did not)."""
+    return DistributedContext(
+        rank=int(os.environ.get("RANK", "0")),
+        world_size=int(os.environ.get("WORLD_SIZE", "1")),
+        local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+    )
+
+
+def is_main_process() -> bool:
+    """Whether this process is rank 0 (true outside ``torchrun``)."""
+    return launch_context().is_main
+
+
+def start_process_group(requested_device: str = "auto") -> tuple[DistributedContext, torch.device]:
+    """Joins the process group of a ``torchrun`` launch and picks this process's device.
+
+    NCCL on GPUs (one GPU per process, by local rank), gloo on the CPU. Outside ``torchrun`` it
+    only resolves the device.
+
+    Raises:
+        ValueError: more processes on this machine than GPUs.
+    """
+    context = launch_context()
+    device = resolve_device(requested_device)
+    if not context.is_distributed:
+        return context, device
+    if device.type == "cuda":
+        if context.local_rank >= torch.cuda.device_count():
+            raise ValueError(
+                f"local rank {context.local_rank} has no GPU: this machine has {torch.cuda.device_count()}; "
+                "start torchrun with --nproc_per_node at most the number of GPUs"
+            )
+        device = torch.device("cuda", context.local_rank)
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo", device_id=_device_id(device))
+    return context, device
+
+
+def _device_id(device: torch.device) -> torch.device | None:
+    return device if device.type == "cuda" else None
+
+
+def stop_process_group() -> None:
+    """Leaves the process group (no-op outside ``torchrun``)."""
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def wrap_model(model: nn.Module, context: DistributedContext, device: torch.device) -> nn.Module:
+    """The module to train: ``DistributedDataParallel`` around ``model`` across processes (it
+    averages the gradients), ``model`` itself in one process."""
+    if not context.is_distributed:
+        return model
+    ids = [device.index] if device.type == "cuda" else None
+    return nn.parallel.DistributedDataParallel(model, device_ids=ids, output_device=ids[0] if ids else None)
+
+
+def per_process_loader(settings: LoaderSettings, context: DistributedContext) -> LoaderSettings:
+    """The profile's batch size and loader workers are for the whole job; each process gets its share.
+
+    Raises:
+        ValueError: a global batch size that the processes cannot share evenly (names the key).
+    """
+    if not context.is_distributed:
+        return settings
+    if settings.batch_size % context.world_size:
+        nearest = context.world_size * max(1, settings.batch_size // context.world_size)
+        raise ValueError(
+            f"training.compute.batch_size={settings.batch_size} is the global batch and must be a multiple of "
+            f"the {context.world_size} processes; set it to {nearest}"
+        )
+    return replace(
+        settings,
+        batch_size=settings.batch_size // context.world_size,
+        num_workers=settings.num_workers // context.world_size,
+    )
+
+
+def broadcast_from_main(value: T, context: DistributedContext) -> T:
+    """Rank 0's ``value`` on every process (any picklable object)."""
+    if not context.is_distributed:
+        return value
+    holder = [value if context.is_main else None]
+    dist.broadcast_object_list(holder, src=0)
+    return holder[0]
+
+
+def gather_lists(values: Sequence[T], context: DistributedContext) -> list[T]:
+    """Every process's ``values`` concatenated, in rank order, on every process."""
+    if not context.is_distributed:
+        return list(values)
+    gathered: list[Any] = [None] * context.world_size
+    dist.all_gather_object(gathered, list(values))
+    return [value for part in gathered for value in part]
+
+
+def mean_across(values: dict[str, float], context: DistributedContext) -> dict[str, float]:
+    """Each value averaged over the processes (the same keys on every process)."""
+    if not context.is_distributed:
+        return dict(values)
+    tensor = torch.tensor([float(values[key]) for key in sorted(values)], dtype=torch.float64)
+    if dist.get_backend() == "nccl":
+        tensor = tensor.cuda()
+    dist.all_reduce(tensor)
+    return dict(zip(sorted(values), (tensor.cpu() / context.world_size).tolist(), strict=True))
+
+
+def parameter_digest(model: nn.Module) -> str:
+    """SHA-256 of every parameter and buffer, in state-dict order: equal digests, equal models."""
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def check_replicas_agree(model: nn.Module, context: DistributedContext) -> str:
+    """The model's digest, after checking that every process holds the same weights.
+
+    Raises:
+        RuntimeError: the replicas diverged (names the ranks that differ from rank 0).
+    """
+    digest = parameter_digest(model)
+    digests = gather_lists([digest], context)
+    differing = [rank for rank, other in enumerate(digests) if other != digests[0]]
+    if differing:
+        raise RuntimeError(f"DDP replicas diverged: ranks {differing} hold other weights than rank 0")
+    return digest
