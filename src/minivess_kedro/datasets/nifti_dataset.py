@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import io
 from typing import Any
 
-import numpy as np
-from kedro.io.core import (
-    DatasetError,
-    Version,
-)
+from kedro.io.core import DatasetError, Version
 from kedro_datasets._typing import ImagePreview
 
 from minivess_kedro.datasets.bytes_file_dataset import BytesFileDataset
+from minivess_kedro.datasets.previews import volume_slice_preview
 from minivess_kedro.io.nifti import NiftiReadError, NiftiVolume, nifti_from_bytes, nifti_to_bytes
 
 
@@ -21,12 +16,13 @@ class NiftiDataset(BytesFileDataset[NiftiVolume]):
     """Loads and saves a ``.nii`` / ``.nii.gz`` volume as a :class:`NiftiVolume`.
 
     Saving writes a temporary file and renames it, so an interrupted run never leaves a
-    truncated volume behind. Used alone or as the ``dataset`` of a ``PartitionedDataset``.
+    truncated volume behind. Used alone or as the ``dataset`` of a ``PartitionedDataset``
+    (:class:`NiftiPartitionedDataset` adds a kedro-viz preview to the folder).
 
     Example catalog entry::
 
         raw_images:
-          type: partitions.PartitionedDataset
+          type: minivess_kedro.datasets.NiftiPartitionedDataset
           path: data/01_raw/synthetic/images
           dataset: minivess_kedro.datasets.NiftiDataset
           filename_suffix: .nii.gz
@@ -77,13 +73,5 @@ class NiftiDataset(BytesFileDataset[NiftiVolume]):
         self._write_bytes(path, nifti_to_bytes(data, compress=path.endswith(".gz")))
 
     def preview(self) -> ImagePreview:
-        """A PNG of the middle slice (min-max scaled), base64-encoded for kedro-viz."""
-        from PIL import Image  # noqa: PLC0415 - only kedro-viz needs Pillow here
-
-        array = np.asarray(self.load().array, dtype=np.float32)
-        middle = array[:, :, array.shape[2] // 2] if array.ndim == 3 else array
-        low, high = np.percentile(middle, [1, 99.5])
-        scaled = np.clip((middle - low) / max(high - low, 1e-6), 0, 1)
-        buffer = io.BytesIO()
-        Image.fromarray((scaled.T * 255).astype(np.uint8)).save(buffer, format="PNG")
-        return ImagePreview(base64.b64encode(buffer.getvalue()).decode("utf-8"))
+        """A PNG of the middle slice (percentile-scaled), base64-encoded for kedro-viz."""
+        return volume_slice_preview(self.load().array)

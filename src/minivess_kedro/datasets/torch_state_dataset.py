@@ -6,15 +6,18 @@ import io
 
 import torch
 from kedro.io.core import DatasetError
+from kedro_datasets._typing import TablePreview
 
 from minivess_kedro.datasets.bytes_file_dataset import BytesFileDataset
+from minivess_kedro.datasets.previews import state_dict_preview
 
 
 class TorchStateDictDataset(BytesFileDataset[dict]):
     """Loads and saves ``{name: tensor}`` state dicts (``.pt``).
 
     Loading uses ``torch.load(..., weights_only=True)``: a file can hold tensors and plain
-    containers only, never code. Saving writes ``<file>.partial`` and renames it.
+    containers only, never code. Saving writes ``<file>.partial`` and renames it. In kedro-viz
+    the preview is a table of the tensors (name, shape, dtype, number of values) and their total.
     """
 
     def load(self) -> dict:
@@ -30,3 +33,7 @@ class TorchStateDictDataset(BytesFileDataset[dict]):
         buffer = io.BytesIO()
         torch.save(data, buffer)
         self._write_bytes(self._save_path(), buffer.getvalue())
+
+    def preview(self) -> TablePreview:
+        """The tensors of the state dict, one row each, after a row with the total count."""
+        return state_dict_preview(self.load())
