@@ -1,6 +1,6 @@
 """A ``kedro run`` under ``torchrun``: one MLflow run, rank 0 alone writes.
 
-``torchrun --nproc_per_node=N -m kedro run --env cloud_multi --pipeline training`` starts N Kedro
+``torchrun --nproc_per_node=N -m kedro run --env cloud_multi --pipelines training`` starts N Kedro
 sessions. Every one must run the training node (each trains a DDP replica), but only rank 0 may
 open the MLflow run or save catalog outputs: the others would log N runs and race on the files.
 """
@@ -14,7 +14,7 @@ import mlflow
 from kedro.framework.hooks import hook_impl
 from kedro.io import MemoryDataset
 
-from minivess_kedro.training.distributed import launch_context
+from minivess_kedro.launch import launch_context
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +47,10 @@ class DistributedRunGuard:
             if mlflow.active_run() is not None:  # kedro-mlflow (rank 0) opened it just before this hook
                 mlflow.end_run(status="FAILED")
             raise ValueError(
-                f"torchrun runs only --pipeline {DISTRIBUTED_PIPELINE} ({context.world_size} processes would each "
+                f"torchrun runs only --pipelines {DISTRIBUTED_PIPELINE} ({context.world_size} processes would each "
                 f"run {', '.join(others)}); prepare the data first with "
                 f"`kedro run{env} --pipelines data_ingestion,splitting` and evaluate afterwards with "
-                f"`kedro run{env} --pipeline evaluation` (same --params)"
+                f"`kedro run{env} --pipelines evaluation` (same --params)"
             )
         if context.is_main:
             return

@@ -8,56 +8,19 @@ trains in one process. Rank 0 is the only process that writes files or talks to 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
+from minivess_kedro.launch import DistributedContext, launch_context
 from minivess_kedro.training.data import LoaderSettings
 from minivess_kedro.training.device import resolve_device
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class DistributedContext:
-    """This process's place among the training processes.
-
-    Attributes:
-        rank: global index of the process (0 writes checkpoints, outputs and MLflow records).
-        world_size: number of processes.
-        local_rank: index on this machine (selects the GPU).
-    """
-
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-
-    @property
-    def is_distributed(self) -> bool:
-        return self.world_size > 1
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-
-def launch_context() -> DistributedContext:
-    """The context ``torchrun`` put in the environment (one process when it did not)."""
-    return DistributedContext(
-        rank=int(os.environ.get("RANK", "0")),
-        world_size=int(os.environ.get("WORLD_SIZE", "1")),
-        local_rank=int(os.environ.get("LOCAL_RANK", "0")),
-    )
-
-
-def is_main_process() -> bool:
-    """Whether this process is rank 0 (true outside ``torchrun``)."""
-    return launch_context().is_main
 
 
 def start_process_group(requested_device: str = "auto") -> tuple[DistributedContext, torch.device]:
