@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import subprocess
-import sys
 from pathlib import Path
 
 import click
@@ -18,6 +17,7 @@ from minivess_kedro.losses import LOSS_NAMES
 from minivess_kedro.pipelines.parameters import parameters_hash
 from minivess_kedro.provenance import git_commit
 from minivess_kedro.sweep import Cell, CellResult, load_grid_file, parse_grid, run_cells
+from minivess_kedro.sweep.commands import cell_commands, kedro_run
 from minivess_kedro.sweep.ray_backend import run_cells_on_ray
 
 logger = logging.getLogger(__name__)
@@ -26,10 +26,6 @@ logger = logging.getLogger(__name__)
 @click.group(name="minivess_kedro")
 def cli() -> None:
     """Commands of the minivess_kedro project."""
-
-
-def _kedro(env: str | None, *args: str) -> list[str]:
-    return [sys.executable, "-m", "kedro", "run", *(["--env", env] if env else []), *args]
 
 
 class _FinishedRuns:
@@ -92,8 +88,8 @@ def sweep(
     # Data, splits and every fold's split file before any cell: cells running at once then only
     # read them (they run training and evaluation), so nothing is written by two processes.
     folds = sorted({cell.fold_idx for cell in cells})
-    prepare = [_kedro(env, "--pipelines", "data_ingestion,splitting", "--params", f"fold_idx={folds[0]}")]
-    prepare += [_kedro(env, "--pipelines", "splitting", "--params", f"fold_idx={fold}") for fold in folds[1:]]
+    prepare = [kedro_run(env, "--pipelines", "data_ingestion,splitting", "--params", f"fold_idx={folds[0]}")]
+    prepare += [kedro_run(env, "--pipelines", "splitting", "--params", f"fold_idx={fold}") for fold in folds[1:]]
     for command in prepare:
         if subprocess.run(command, check=False).returncode:
             raise click.ClickException(f"{' '.join(command[2:])} failed: no cell was started")
@@ -102,11 +98,9 @@ def sweep(
     logger.info("Sweep of %d cells on %s (dataset %s)", len(cells), env, fingerprint[:12])
     is_done = _FinishedRuns(project, env, fingerprint)
     log_dir = project / "logs" / "sweep" / (env or "local")
-    command_for = lambda cell: _kedro(  # noqa: E731
-        env, "--pipelines", "training,evaluation", "--params", f"loss={cell.loss},fold_idx={cell.fold_idx}"
-    )
+    compute = is_done.compute()
+    command_for = lambda cell: cell_commands(cell, env, compute["gpus"], compute["device"])  # noqa: E731
     if backend == "ray":
-        compute = is_done.compute()
         pending = [cell for cell in cells if not is_done(cell)]
         ran = run_cells_on_ray(
             pending, command_for, log_dir, project, num_cpus=compute["num_workers"] + 1, num_gpus=compute["gpus"]
@@ -119,6 +113,6 @@ def sweep(
         click.echo(f"{result.cell.name:<24} {result.status:<9} {result.seconds:7.0f} s  {result.log or ''}")
     failed = [r.cell.name for r in results if r.status == "failed"]
     if report and len(failed) < len(results):
-        subprocess.run(_kedro(env, "--pipeline", "reporting"), check=False)
+        subprocess.run(kedro_run(env, "--pipelines", "reporting"), check=False)
     if failed:
         raise click.ClickException(f"{len(failed)} cell(s) failed: {', '.join(failed)} (see their logs above)")

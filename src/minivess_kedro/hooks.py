@@ -72,7 +72,7 @@ class MissingInputCheck:
         lines = []
         for name in missing:
             pipeline_name, node_name = producers.get(name, ("data_ingestion", "prepare_raw_data"))
-            command = f"kedro run{env} --pipeline {pipeline_name}" + (f" --params {params}" if params else "")
+            command = f"kedro run{env} --pipelines {pipeline_name}" + (f" --params {params}" if params else "")
             lines.append(
                 f"{name} ({_describe(catalog, name)}) does not exist yet: `{command}` writes it (node {node_name})"
             )

@@ -1,4 +1,4 @@
-"""``torchrun --nproc_per_node=2 -m kedro run --pipeline training`` on the CPU (gloo): one MLflow
+"""``torchrun --nproc_per_node=2 -m kedro run --pipelines training`` on the CPU (gloo): one MLflow
 run, outputs written once by rank 0, replicas identical; other pipelines refused."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def test_two_process_training_makes_one_run_and_one_model(project_copy) -> None:
     experiment = client.get_experiment_by_name("minivess-test")
     before = {run.info.run_id for run in client.search_runs([experiment.experiment_id])}
 
-    done = _torchrun(project_copy, "--pipeline", "training", "--params", "loss=dice_ce,fold_idx=0")
+    done = _torchrun(project_copy, "--pipelines", "training", "--params", "loss=dice_ce,fold_idx=0")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     runs = [run for run in client.search_runs([experiment.experiment_id]) if run.info.run_id not in before]
@@ -58,7 +58,7 @@ def test_torchrun_refuses_pipelines_other_than_training(monkeypatch) -> None:
     monkeypatch.setenv("RANK", "0")
     monkeypatch.setenv("WORLD_SIZE", "2")
     pipeline = training.create_pipeline() + evaluation.create_pipeline()
-    expected = r"torchrun runs only --pipeline training .* `kedro run --env gpu_low --pipelines"
+    expected = r"torchrun runs only --pipelines training .* `kedro run --env gpu_low --pipelines"
     with pytest.raises(ValueError, match=expected):
         DistributedRunGuard().before_pipeline_run({"env": "gpu_low"}, pipeline, DataCatalog())
 

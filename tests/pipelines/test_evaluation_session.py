@@ -12,7 +12,7 @@ ALL = ["data_ingestion", "splitting", "training", "evaluation", "reporting"]
 
 @pytest.mark.slow
 def test_evaluation_is_logged_and_rerun_alone_gives_the_same_metrics(project_copy) -> None:
-    """kedro run --env test, then kedro run --env test --pipeline evaluation --params loss=dice_ce,fold_idx=0"""
+    """kedro run --env test, then kedro run --env test --pipelines evaluation --params loss=dice_ce,fold_idx=0"""
     _run(project_copy, {"loss": "dice_ce", "fold_idx": 0}, pipelines=ALL)
     report = project_copy / "data" / "test-env" / "08_reporting" / "synthetic"
     assert "dice_ce (reference)" in (report / "report.md").read_text()
@@ -57,7 +57,7 @@ def test_evaluation_of_a_run_that_was_never_trained_names_the_missing_input(proj
         _run(project_copy, {"loss": "cbdice", "fold_idx": 0}, pipelines=["evaluation"])
     message = str(caught.value)
     assert "best_model (" in message and "cbdice/fold_0/best_model.pt" in message
-    assert "`kedro run --env test --pipeline training --params loss=cbdice,fold_idx=0` writes it" in message
+    assert "`kedro run --env test --pipelines training --params loss=cbdice,fold_idx=0` writes it" in message
     assert "predictions" not in message  # evaluation writes those itself
     runs = _runs(project_copy, "cbdice-fold0")
     assert [r.info.status for r in runs] == ["FAILED"]  # the run opened for it is not left RUNNING

@@ -144,7 +144,7 @@ def test_node_rerun_without_its_inputs_names_the_dataset_and_the_command(finishe
     message = str(caught.value)
     assert message.startswith("1 input(s) of this run are missing")  # labels and split exist; no predictions
     assert "predictions (" in message and "cbdice/fold_0/predictions)" in message
-    command = "kedro run --env test --pipeline evaluation --params "
+    command = "kedro run --env test --pipelines evaluation --params "
     command += "loss=cbdice,fold_idx=0,evaluation.bootstrap.n_resamples=100"  # nested --params said back dotted
     assert f"`{command}` writes it (node predict_volumes)" in message
     assert [run.info.status for run in _runs(finished, "cbdice-fold0")] == ["FAILED"]

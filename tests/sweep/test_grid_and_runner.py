@@ -8,6 +8,7 @@ import pytest
 
 from minivess_kedro.losses import LOSS_NAMES
 from minivess_kedro.sweep import Cell, load_grid_file, parse_grid, run_cells
+from minivess_kedro.sweep.runner import run_one
 
 
 def test_grid_is_loss_major_without_repeats() -> None:
@@ -54,4 +55,17 @@ def test_failed_cell_does_not_stop_the_others_and_done_cells_are_skipped(tmp_pat
     assert [r.status for r in results] == ["finished", "failed", "skipped"]
     assert (tmp_path / "dice_ce-fold0").exists() and (tmp_path / "cbdice-fold0").exists()
     assert not (tmp_path / "focal-fold0").exists()  # skipped cells never start
-    assert (tmp_path / "logs" / "cbdice-fold0.log").read_text().strip() == "ran cbdice-fold0"
+    assert (tmp_path / "logs" / "cbdice-fold0.log").read_text().splitlines()[-1] == "ran cbdice-fold0"
+
+
+def test_cell_commands_run_in_order_and_stop_at_the_first_failure(tmp_path) -> None:
+    def step(name: str, code: int) -> list[str]:
+        return [sys.executable, "-c", f"print('{name}'); raise SystemExit({code})"]
+
+    ok = run_one(Cell("dice_ce", 0), [step("train", 0), step("evaluate", 0)], tmp_path)
+    failed = run_one(Cell("cbdice", 0), [step("train", 3), step("evaluate", 0)], tmp_path)
+
+    assert ok.status == "finished" and failed.status == "failed"
+    ran = [line for line in ok.log.read_text().splitlines() if not line.startswith("$ ")]
+    assert ran == ["train", "evaluate"]
+    assert "evaluate" not in failed.log.read_text()  # never started

@@ -21,4 +21,4 @@ def test_two_cells_run_concurrently_on_a_local_ray_instance(tmp_path) -> None:
     assert [r.status for r in results] == ["finished", "finished", "failed"]
     first, second = results[0], results[1]
     assert first.started < second.ended and second.started < first.ended  # their runs overlapped
-    assert (tmp_path / "logs" / "cbdice-fold0.log").read_text().strip() == "cbdice-fold0"
+    assert (tmp_path / "logs" / "cbdice-fold0.log").read_text().splitlines()[-1] == "cbdice-fold0"

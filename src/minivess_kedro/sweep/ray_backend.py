@@ -15,14 +15,14 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from minivess_kedro.sweep.grid import Cell
-from minivess_kedro.sweep.runner import CellResult, run_one
+from minivess_kedro.sweep.runner import CellResult, Command, run_one
 
 logger = logging.getLogger(__name__)
 
 
 def run_cells_on_ray(
     cells: Sequence[Cell],
-    command_for: Callable[[Cell], list[str]],
+    command_for: Callable[[Cell], Command | Sequence[Command]],
     log_dir: str | Path,
     project: Path,
     num_cpus: float,
@@ -33,7 +33,7 @@ def run_cells_on_ray(
 
     Args:
         cells: the cells to run (already filtered of the finished ones).
-        command_for: each cell's command line.
+        command_for: each cell's command line (or lines, run in order).
         log_dir: where each cell's log goes.
         project: the project folder (each task runs its command there).
         num_cpus: CPUs one cell asks for (loader workers + 1).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shlex
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -32,20 +33,30 @@ class CellResult:
     ended: float = 0.0
 
 
-def run_one(cell: Cell, command: list[str], log_dir: Path, cwd: Path | None = None) -> CellResult:
-    """Runs one cell's command, its output to ``<log_dir>/<cell>.log``."""
+Command = Sequence[str]
+
+
+def run_one(cell: Cell, commands: Command | Sequence[Command], log_dir: Path, cwd: Path | None = None) -> CellResult:
+    """Runs one cell's command, or its commands one after the other (a DDP training launch, then
+    the evaluation), stopping at the first that fails; the output goes to ``<log_dir>/<cell>.log``."""
     log = log_dir / f"{cell.name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    started = time.time()
+    steps = [commands] if isinstance(commands[0], str) else commands
+    started, code = time.time(), 0
     with log.open("w") as handle:
-        code = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, cwd=cwd, check=False).returncode
+        for command in steps:
+            handle.write(f"$ {shlex.join(command)}\n")
+            handle.flush()
+            code = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, cwd=cwd, check=False).returncode
+            if code:
+                break
     ended = time.time()
     return CellResult(cell, "finished" if code == 0 else "failed", ended - started, log, started, ended)
 
 
 def run_cells(
     cells: Sequence[Cell],
-    command_for: Callable[[Cell], list[str]],
+    command_for: Callable[[Cell], Command | Sequence[Command]],
     is_done: Callable[[Cell], bool],
     log_dir: str | Path,
     jobs: int = 1,
@@ -55,7 +66,7 @@ def run_cells(
     Args:
         cells: the grid.
         command_for: the command line of a cell (one ``kedro run`` process: Kedro sessions cannot
-            be reused, and a crash stays inside its cell).
+            be reused, and a crash stays inside its cell), or its command lines in order.
         is_done: whether a cell already has a finished run with the same code, data and
             parameters (those are skipped).
         log_dir: each cell's output goes to ``<log_dir>/<loss>-fold<k>.log``.

@@ -50,7 +50,7 @@ def log_evaluation(
     if run is None:
         logger.warning("No active MLflow run: evaluation not logged")
         return {"run_id": "", "loss": loss, "fold_idx": fold_idx}
-    # A re-evaluation (--pipeline evaluation) is a run of its own: it says what it evaluated.
+    # A re-evaluation (--pipelines evaluation) is a run of its own: it says what it evaluated.
     mlflow.set_tags(run_tags(loss, fold_idx, TrainingParams.model_validate(training), dataset_fingerprint))
     mlflow.log_metrics(summary_metrics(metrics_summary))
     mlflow.log_text(volume_metrics.to_csv(index=False), "evaluation/volume_metrics.csv")

@@ -17,7 +17,7 @@ def log_report(
     report_html: str,
 ) -> None:
     """Logs the report under ``report/`` of the active run (the HTML embeds every figure). A run
-    that did not itself train and evaluate (``kedro run --pipeline reporting``) is named
+    that did not itself train and evaluate (``kedro run --pipelines reporting``) is named
     ``report``."""
     run = mlflow.active_run()
     if run is None:
