@@ -66,7 +66,7 @@ def _overview(c: ReportContent) -> list[Block]:
         f"{len(c.runs)} runs of {len(losses)} losses, scored on the **{c.split}** split ({n_volumes} volumes), "
         f"post-processing `{s.postprocessing}`, reference loss `{s.reference_loss}`. Intervals are "
         f"{s.confidence_level:.0%} bootstrap intervals ({s.bootstrap_method}, {s.n_resamples:,} resamples, "
-        f"seed {s.seed}) over volumes. How to read this report: docs/reporting.md."
+        f"seed {s.seed}) over volumes. How to read this report: docs/reading_the_report.md."
     )
     blocks: list[Block] = [Heading(TITLE, 1)]
     if c.biased:
