@@ -80,6 +80,7 @@ def train_rates(params: TrainingParams, loss: str, steps: int, repeats: int, dev
     loss_fn = build_loss(loss, **params.loss_kwargs.get(loss, {}))
     modes = {"amp": autocast_dtype(device, True), "float32": None}
     rates: dict[str, list[float]] = {name: [] for name in modes}
+    waits: dict[str, list[float]] = {name: [] for name in modes}
     peaks: dict[str, float] = {}
     for repeat in range(repeats + 1):  # round 0 warms up (cuDNN autotuning, allocator) and is not counted
         for name in list(modes)[:: 1 if repeat % 2 else -1]:
@@ -93,6 +94,7 @@ def train_rates(params: TrainingParams, loss: str, steps: int, repeats: int, dev
             record = train_one_epoch(model, loss_fn, batches, optimizer, scaler, device, step, name)
             if repeat:
                 rates[name].append(len(batches) * loader.batch_size / record["seconds"])
+                waits[name].append(record["data_wait_fraction"])
                 peaks[name] = max(peak_gib(device), peaks.get(name, float("-inf")))  # NaN on the CPU
     amp_dtype = modes["amp"]
     return {
@@ -101,6 +103,9 @@ def train_rates(params: TrainingParams, loss: str, steps: int, repeats: int, dev
         "amp_dtype": str(amp_dtype).removeprefix("torch.") if amp_dtype else "none (CPU: float32)",
         "patches_per_s": {name: statistics.median(values) for name, values in rates.items()},
         "peak_gib": peaks,
+        # Crops and augmentation run in the timed loop (no loader workers): this share of the time
+        # is data, not network; a profile's loader workers hide it in a real run.
+        "data_wait_fraction": {name: statistics.median(values) for name, values in waits.items()},
         "amp_over_float32": statistics.median(rates["amp"]) / statistics.median(rates["float32"]),
     }
 
@@ -158,7 +163,8 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"{args.env} on {result['hardware']}")
     print(f"training, batch {train['batch_size']} x {'x'.join(map(str, train['patch_size']))}, {args.loss}:")
     for name, rate in train["patches_per_s"].items():
-        print(f"  {name:>8}: {rate:7.2f} patches/s, peak {_gib(train['peak_gib'][name])}")
+        wait, peak = 100 * train["data_wait_fraction"][name], _gib(train["peak_gib"][name])
+        print(f"  {name:>8}: {rate:7.2f} patches/s, peak {peak}, {wait:.0f} % waiting for data")
     print(f"  AMP ({train['amp_dtype']}) / float32: {train['amp_over_float32']:.2f}")
     print(
         f"inference of one {'x'.join(map(str, infer['shape']))} volume: {infer['seconds']:.1f} s, "

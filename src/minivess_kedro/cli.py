@@ -85,6 +85,13 @@ def sweep(
     cells = load_grid_file(grid_file, LOSS_NAMES) if grid_file else parse_grid(losses, folds, LOSS_NAMES)
     project = Path.cwd()
     bootstrap_project(project)
+    compute = _FinishedRuns(project, env, fingerprint="").compute()
+    if backend == "local" and jobs > 1 and compute["gpus"] > 1 and compute["device"] != "cpu":
+        raise click.BadParameter(
+            f"cells of profile {env!r} each train on training.compute.gpus={compute['gpus']} GPUs with DDP; "
+            "on one machine they run one at a time (--jobs 1), or use --backend ray to place them",
+            param_hint="--jobs",
+        )
     # Data, splits and every fold's split file before any cell: cells running at once then only
     # read them (they run training and evaluation), so nothing is written by two processes.
     folds = sorted({cell.fold_idx for cell in cells})
@@ -98,7 +105,6 @@ def sweep(
     logger.info("Sweep of %d cells on %s (dataset %s)", len(cells), env, fingerprint[:12])
     is_done = _FinishedRuns(project, env, fingerprint)
     log_dir = project / "logs" / "sweep" / (env or "local")
-    compute = is_done.compute()
     command_for = lambda cell: cell_commands(cell, env, compute["gpus"], compute["device"])  # noqa: E731
     if backend == "ray":
         pending = [cell for cell in cells if not is_done(cell)]

@@ -34,6 +34,17 @@ class DistributedRunGuard:
     run once, in one process) and, on ranks other than 0, keeps every output in memory."""
 
     @hook_impl
+    def after_context_created(self, context) -> None:
+        """Ranks other than 0 stop writing log files: rank 0's file has the run's story, and N
+        processes rotating one file would garble it (their console output stays)."""
+        if launch_context().is_main:
+            return
+        for handler in list(logging.root.handlers):
+            if isinstance(handler, logging.FileHandler):
+                logging.root.removeHandler(handler)
+                handler.close()
+
+    @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
         context = launch_context()
         if not context.is_distributed:

@@ -17,11 +17,13 @@ class DistributedContext:
         rank: global index of the process (0 writes checkpoints, outputs and MLflow records).
         world_size: number of processes.
         local_rank: index on this machine (selects the GPU).
+        local_world_size: processes on this machine (they share its CPUs).
     """
 
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
+    local_world_size: int = 1
 
     @property
     def is_distributed(self) -> bool:
@@ -38,6 +40,7 @@ def launch_context() -> DistributedContext:
         rank=int(os.environ.get("RANK", "0")),
         world_size=int(os.environ.get("WORLD_SIZE", "1")),
         local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+        local_world_size=int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1"))),
     )
 
 

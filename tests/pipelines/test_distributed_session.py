@@ -4,6 +4,7 @@ run, outputs written once by rank 0, replicas identical; other pipelines refused
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -87,3 +88,18 @@ def test_disabled_plugin_names_are_the_installed_distributions() -> None:
 
     hook_distributions = {point.dist.metadata["name"] for point in entry_points(group="kedro.hooks")}
     assert set(RANK_ZERO_PLUGINS) <= hook_distributions
+
+
+def test_other_ranks_write_no_log_file(monkeypatch, tmp_path) -> None:
+    handler = logging.FileHandler(tmp_path / "info.log")
+    logging.root.addHandler(handler)
+    try:
+        monkeypatch.setenv("RANK", "0")
+        DistributedRunGuard().after_context_created(context=None)
+        assert handler in logging.root.handlers
+        monkeypatch.setenv("RANK", "1")
+        DistributedRunGuard().after_context_created(context=None)
+        assert handler not in logging.root.handlers
+    finally:
+        logging.root.removeHandler(handler)
+        handler.close()

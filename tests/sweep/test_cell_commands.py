@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 
+import click
 import pytest
 from kedro.config import OmegaConfigLoader
 from kedro.framework.cli.project import run as kedro_run_command
 
 from minivess_kedro import settings
+from minivess_kedro.cli import sweep
 from minivess_kedro.sweep import Cell
 from minivess_kedro.sweep.commands import cell_commands
 
@@ -46,3 +48,10 @@ def test_multi_gpu_profile_trains_with_torchrun_then_evaluates(project_root) -> 
 def test_cpu_device_never_launches_ddp() -> None:
     (command,) = cell_commands(Cell("dice_ce", 0), "cloud_multi", gpus=8, device="cpu")
     assert "torch.distributed.run" not in command
+
+
+def test_parallel_ddp_cells_on_one_machine_are_refused_before_any_work(project_copy) -> None:
+    with pytest.raises(click.BadParameter, match=r"training\.compute\.gpus=8 GPUs with DDP"):
+        args = ["--env", "cloud_multi", "--losses", "dice_ce", "--folds", "0,1", "--jobs", "2"]
+        sweep.main(args, standalone_mode=False)
+    assert not (project_copy / "data").exists()  # nothing was prepared

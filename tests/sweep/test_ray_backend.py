@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from minivess_kedro.sweep import Cell
-from minivess_kedro.sweep.ray_backend import run_cells_on_ray
+from minivess_kedro.sweep.ray_backend import check_some_node_fits, run_cells_on_ray
 
 
 def test_two_cells_run_concurrently_on_a_local_ray_instance(tmp_path) -> None:
@@ -22,3 +24,13 @@ def test_two_cells_run_concurrently_on_a_local_ray_instance(tmp_path) -> None:
     first, second = results[0], results[1]
     assert first.started < second.ended and second.started < first.ended  # their runs overlapped
     assert (tmp_path / "logs" / "cbdice-fold0.log").read_text().splitlines()[-1] == "cbdice-fold0"
+
+
+def test_request_no_node_can_hold_is_refused_naming_the_profile_keys() -> None:
+    nodes = [
+        {"Alive": True, "Resources": {"CPU": 16.0, "GPU": 4.0}},
+        {"Alive": False, "Resources": {"CPU": 64.0, "GPU": 8.0}},  # a dead node does not count
+    ]
+    check_some_node_fits(nodes, num_cpus=9, num_gpus=4)  # fits the live node
+    with pytest.raises(ValueError, match=r"17 CPUs and 8 GPUs .* largest Ray node has 16 CPUs and 4 GPUs"):
+        check_some_node_fits(nodes, num_cpus=17, num_gpus=8)

@@ -17,9 +17,10 @@ from tests.conftest import PROJECT_ROOT
 SCRIPT = PROJECT_ROOT / "sweeps" / "slurm_ray_sweep.sbatch"
 FAKES = {
     "scontrol": 'printf "gpu-node1\\ngpu-node2\\n"',
-    # srun drops its own options and runs the step (hostname answers with the node's address).
-    "srun": 'while [[ "$1" == -* ]]; do [[ "$1" == -w ]] && shift; shift; done\n'
-    '[[ "$1" == hostname ]] && { echo "10.0.0.7 fe80::1"; exit 0; }\nexec "$@"',
+    # srun records its own options and runs the step (hostname answers with the node's addresses).
+    "srun": 'opts=(); while [[ "$1" == -* ]]; do\n'
+    '  [[ "$1" == -w ]] && { opts+=("$1"); shift; }; opts+=("$1"); shift\ndone\n'
+    '[[ "$1" == hostname ]] && { echo "10.0.0.7 fe80::1"; exit 0; }\necho "srun ${opts[*]}" >> "$CALLS"\nexec "$@"',
     "ray": 'echo "ray $*" >> "$CALLS"',
     "kedro": 'echo "kedro $* RAY_ADDRESS=$RAY_ADDRESS" >> "$CALLS"',
 }
@@ -58,7 +59,9 @@ def test_script_starts_ray_on_every_node_then_sweeps_on_the_cluster(tmp_path) ->
     done = subprocess.run(["bash", str(SCRIPT)], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
 
-    kedro, worker, head = _calls(calls, 3)  # sorted
+    kedro, worker, head, srun_head, srun_worker = _calls(calls, 5)  # sorted
+    step = "--nodes=1 --ntasks=1 --cpus-per-task=16 --gpus-per-task=4"
+    assert (srun_head, srun_worker) == (f"srun {step} -w gpu-node1", f"srun {step} -w gpu-node2")
     assert head == "ray start --head --node-ip-address=10.0.0.7 --port=6379 --num-cpus=16 --num-gpus=4 --block"
     assert worker == "ray start --address=10.0.0.7:6379 --num-cpus=16 --num-gpus=4 --block"
     assert kedro == "kedro sweep --env gpu_low --grid sweeps/study.yml --backend ray RAY_ADDRESS=10.0.0.7:6379"

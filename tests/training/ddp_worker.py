@@ -21,6 +21,7 @@ from minivess_kedro.training import (
     build_validation_dataset,
 )
 from minivess_kedro.training.distributed import (
+    any_process_fails,
     check_replicas_agree,
     parameter_digest,
     per_process_loader,
@@ -31,6 +32,8 @@ from minivess_kedro.training.seeding import seed_everything
 
 PATCH = (16, 16, 8)
 CONFIG = FitConfig(max_epochs=3, warmup_epochs=1, metrics_every=2, seed=7)
+# Batch norm: its running statistics are buffers that each process updates with its own batches.
+MODEL = DynUNetConfig(filters=(4, 8, 16, 32), norm_name="batch")
 
 
 class SimulatedInterruptError(Exception):
@@ -58,7 +61,7 @@ def train(rank: int, world_size: int, port: int, folder: str, out: str, stop_aft
     try:
         train_items, val_items = tiny_fold()
         seed_everything(CONFIG.seed)
-        model = build_dynunet(DynUNetConfig(filters=(4, 8, 16, 32)))
+        model = build_dynunet(MODEL)
         loader = per_process_loader(LoaderSettings(patch_size=PATCH, batch_size=4, samples_per_volume=2), context)
         validation = build_validation_dataset(val_items)
         trainer = Trainer(
@@ -87,6 +90,7 @@ def train(rank: int, world_size: int, port: int, folder: str, out: str, stop_aft
                 "resumed_from_epoch": result.resumed_from_epoch,
                 "digest": check_replicas_agree(trainer.model, context),
                 "best_digest": parameter_digest(_as_module(result.best_model)),
+                "rank1_failure_seen": any_process_fails(rank == 1, context, device),
             }
         Path(out, f"rank{rank}.json").write_text(json.dumps(record))
     finally:
@@ -94,6 +98,6 @@ def train(rank: int, world_size: int, port: int, folder: str, out: str, stop_aft
 
 
 def _as_module(state: dict[str, torch.Tensor]) -> torch.nn.Module:
-    model = build_dynunet(DynUNetConfig(filters=(4, 8, 16, 32)))
+    model = build_dynunet(MODEL)
     model.load_state_dict(state)
     return model

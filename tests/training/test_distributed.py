@@ -43,7 +43,8 @@ def straight_run(tmp_path_factory) -> tuple[Path, list[dict]]:
 def test_replicas_hold_the_same_model_and_curves(straight_run) -> None:
     folder, (rank0, rank1) = straight_run
     assert rank0["batch_size"] == rank1["batch_size"] == 2  # the global batch of 4, shared
-    assert rank0["digest"] == rank1["digest"]
+    assert rank0["digest"] == rank1["digest"]  # weights and batch-norm statistics
+    assert rank0["rank1_failure_seen"] and rank1["rank1_failure_seen"]  # one process's failure stops all
     # Losses are averaged and validation volumes pooled across processes: one curve for the job.
     assert rank0["history"] == rank1["history"]
     assert [record["epoch"] for record in rank0["history"]] == [0, 1, 2]
@@ -68,8 +69,9 @@ def test_interrupted_job_resumes_to_the_uninterrupted_model(straight_run, tmp_pa
 
 def test_global_batch_is_shared_by_the_processes() -> None:
     settings = LoaderSettings(patch_size=(16, 16, 8), batch_size=8, num_workers=16)
-    share = per_process_loader(settings, DistributedContext(rank=1, world_size=4))
-    assert (share.batch_size, share.num_workers) == (2, 4)
+    two_machines = DistributedContext(rank=1, world_size=8, local_rank=1, local_world_size=4)
+    share = per_process_loader(settings, two_machines)
+    assert (share.batch_size, share.num_workers) == (1, 4)  # the batch per job, the workers per machine
     assert per_process_loader(settings, DistributedContext()) == settings
 
 

@@ -45,6 +45,7 @@ def run_cells_on_ray(
 
     Raises:
         ImportError: Ray is not installed, with the install command.
+        ValueError: no node of the cluster can hold one cell (Ray would wait for ever).
     """
     try:
         import ray  # noqa: PLC0415 - optional extra
@@ -52,6 +53,7 @@ def run_cells_on_ray(
         raise ImportError('the Ray backend needs Ray: pip install -e ".[ray]"') from err
     ray.init(address=address or os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False)
     try:
+        check_some_node_fits(ray.nodes(), num_cpus, num_gpus)
         task = ray.remote(run_one).options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0)
         refs = {task.remote(cell, command_for(cell), Path(log_dir), project): cell for cell in cells}
         results: dict[Cell, CellResult] = {}
@@ -66,3 +68,25 @@ def run_cells_on_ray(
     finally:
         ray.shutdown()
     return [results[cell] for cell in cells]
+
+
+def check_some_node_fits(nodes: Sequence[dict], num_cpus: float, num_gpus: float) -> None:
+    """Refuses a request that no live node can hold: Ray would keep the tasks pending for ever.
+
+    Args:
+        nodes: ``ray.nodes()`` (each with ``Alive`` and ``Resources``).
+        num_cpus: CPUs one cell asks for.
+        num_gpus: GPUs one cell asks for.
+
+    Raises:
+        ValueError: naming the request, the largest node, and the profile keys behind the request.
+    """
+    sizes = [(n["Resources"].get("CPU", 0), n["Resources"].get("GPU", 0)) for n in nodes if n.get("Alive")]
+    if any(cpus >= num_cpus and gpus >= num_gpus for cpus, gpus in sizes):
+        return
+    largest = max(sizes, default=(0, 0))
+    raise ValueError(
+        f"each cell asks for {num_cpus:g} CPUs and {num_gpus:g} GPUs (training.compute.num_workers + 1 and "
+        f"training.compute.gpus), but the largest Ray node has {largest[0]:g} CPUs and {largest[1]:g} GPUs; "
+        "lower them in the profile or add a node that large (an autoscaling cluster: start one first)"
+    )

@@ -46,6 +46,7 @@ def start_process_group(requested_device: str = "auto") -> tuple[DistributedCont
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo", device_id=_device_id(device))
+        _owned_groups.append(True)
     return context, device
 
 
@@ -53,9 +54,14 @@ def _device_id(device: torch.device) -> torch.device | None:
     return device if device.type == "cuda" else None
 
 
+_owned_groups: list[bool] = []  # process groups that start_process_group opened (and may close)
+
+
 def stop_process_group() -> None:
-    """Leaves the process group (no-op outside ``torchrun``)."""
-    if dist.is_initialized():
+    """Leaves the process group that :func:`start_process_group` joined; a group opened by the
+    caller (a launcher, a test harness) is left to it."""
+    if _owned_groups and dist.is_initialized():
+        _owned_groups.pop()
         dist.destroy_process_group()
 
 
@@ -69,7 +75,8 @@ def wrap_model(model: nn.Module, context: DistributedContext, device: torch.devi
 
 
 def per_process_loader(settings: LoaderSettings, context: DistributedContext) -> LoaderSettings:
-    """The profile's batch size and loader workers are for the whole job; each process gets its share.
+    """The profile's batch size is for the whole job and its loader workers for one machine; each
+    process gets its share.
 
     Raises:
         ValueError: a global batch size that the processes cannot share evenly (names the key).
@@ -85,7 +92,7 @@ def per_process_loader(settings: LoaderSettings, context: DistributedContext) ->
     return replace(
         settings,
         batch_size=settings.batch_size // context.world_size,
-        num_workers=settings.num_workers // context.world_size,
+        num_workers=settings.num_workers // context.local_world_size,
     )
 
 
@@ -116,6 +123,25 @@ def mean_across(values: dict[str, float], context: DistributedContext) -> dict[s
         tensor = tensor.cuda()
     dist.all_reduce(tensor)
     return dict(zip(sorted(values), (tensor.cpu() / context.world_size).tolist(), strict=True))
+
+
+def sync_buffers(model: nn.Module, context: DistributedContext) -> None:
+    """Rank 0's buffers (BatchNorm running statistics) on every process. DDP broadcasts them at
+    the start of each forward, so after an epoch's last forward every process holds the statistics
+    of its own last batch; validation and the checkpoint need one set."""
+    if not context.is_distributed:
+        return
+    for buffer in model.buffers():
+        dist.broadcast(buffer, src=0)
+
+
+def any_process_fails(failed: bool, context: DistributedContext, device: torch.device) -> bool:
+    """Whether ``failed`` holds on any process (every process must take the same exit)."""
+    if not context.is_distributed:
+        return failed
+    flag = torch.tensor(float(failed), device=device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return bool(flag.item())
 
 
 def parameter_digest(model: nn.Module) -> str:

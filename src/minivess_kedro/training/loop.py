@@ -20,6 +20,7 @@ from minivess_kedro.training.distributed import (
     broadcast_from_main,
     gather_lists,
     mean_across,
+    sync_buffers,
     wrap_model,
 )
 from minivess_kedro.training.schedule import warmup_cosine
@@ -103,7 +104,11 @@ class Trainer:
         self.autocast = autocast_dtype(device, config.amp)
         self.scaler = torch.amp.GradScaler(device.type, enabled=self.autocast == torch.float16)
         self.steps = StepSettings(
-            self.autocast, config.grad_accumulation, config.grad_clip, show_progress=self.distributed.is_main
+            self.autocast,
+            config.grad_accumulation,
+            config.grad_clip,
+            show_progress=self.distributed.is_main,
+            distributed=self.distributed,
         )
 
     def _checkpoint(self, state: _State) -> dict:
@@ -210,6 +215,7 @@ class Trainer:
         averaged = mean_across({k: v for k, v in trained.items() if k not in ("train_dice", "train_f1")}, context)
         record |= {key: averaged.get(key, value) for key, value in trained.items()}
         self.scheduler.step()
+        sync_buffers(self.model, context)  # one set of BatchNorm statistics for validation and checkpoints
         last_epoch = epoch + 1 == config.max_epochs
         if (epoch + 1) % config.val_every == 0 or last_epoch:
             topology = (epoch + 1) % config.metrics_every == 0 or last_epoch

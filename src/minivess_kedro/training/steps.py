@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterable, Sized
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from minivess_kedro.launch import DistributedContext
 from minivess_kedro.metrics.monitoring import ForegroundDiceF1
+from minivess_kedro.training.distributed import any_process_fails
 
 
 @dataclass(frozen=True)
@@ -23,12 +25,14 @@ class StepSettings:
         grad_accumulation: micro-batches per optimiser step.
         grad_clip: maximum gradient norm (``None``: no clipping).
         show_progress: draw a progress bar (off on DDP ranks other than 0).
+        distributed: this process's place in a DDP job (a non-finite loss on one process stops all).
     """
 
     autocast_dtype: torch.dtype | None = None
     grad_accumulation: int = 1
     grad_clip: float | None = 1.0
     show_progress: bool = True
+    distributed: DistributedContext = field(default_factory=DistributedContext)
 
 
 def train_one_epoch(
@@ -74,8 +78,10 @@ def train_one_epoch(
             ):
                 logits = model(images)
             loss = loss_fn(logits.float(), labels.long())
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"{description}: non-finite loss {loss.item()} at step {step}")
+            # Decided together: a process that stopped alone would leave the others in the all-reduce.
+            if any_process_fails(not torch.isfinite(loss).item(), settings.distributed, device):
+                where = "" if torch.isfinite(loss) else f" ({loss.item()} on this process)"
+                raise FloatingPointError(f"{description}: non-finite loss at step {step}{where}")
             scaler.scale(loss / settings.grad_accumulation).backward()
         if step % settings.grad_accumulation == 0:
             _optimizer_step(model, optimizer, scaler, settings.grad_clip)
