@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from kedro.config import OmegaConfigLoader
@@ -28,14 +29,8 @@ def _parameters(conf: Path, env: str) -> dict:
     return loader["parameters"]
 
 
-def _flatten(tree: dict, prefix: str = "") -> dict[str, object]:
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat |= _flatten(value, f"{prefix}{key}.")
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
+def _flatten(tree: dict) -> dict[str, object]:
+    return pd.json_normalize(tree, sep=".").iloc[0].to_dict() if tree else {}
 
 
 @pytest.mark.parametrize(("page", "heading", "complete"), TABLES, ids=["profiles.md", "README.md"])
@@ -81,7 +76,7 @@ def test_the_env_folders_the_page_describes_load_and_validate(tmp_path: Path) ->
     shutil.copy(conf / "gpu_low" / "parameters_training.yml", conf / "lab_gpu" / "parameters_training.yml")
     assert set(written) == {"my_gpu", "lab_gpu"}
 
-    base = _flatten(_parameters(conf, "base")["training"], "training.")
+    base = _flatten({"training": _parameters(conf, "base")["training"]})
     for env, overrides in written.items():
         parameters = _parameters(conf, env)
         validate_parameters(parameters)  # what every run checks before it starts

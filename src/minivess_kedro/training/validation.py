@@ -13,7 +13,7 @@ from minivess_kedro.inference import SlidingWindowConfig, predict_logits
 from minivess_kedro.metrics import compute_cldice, compute_dsc, compute_masd, volume_diagonal
 
 
-def validate(
+def score_volumes(
     model: nn.Module,
     loss_fn: nn.Module,
     volumes: Sequence[dict],
@@ -22,7 +22,7 @@ def validate(
     device: torch.device,
     topology_metrics: bool = False,
     autocast_dtype: torch.dtype | None = None,
-) -> dict[str, float]:
+) -> list[dict[str, float]]:
     """Predicts every validation volume whole and scores it.
 
     Args:
@@ -36,26 +36,11 @@ def validate(
         autocast_dtype: autocast dtype of the forward passes (``None``: float32).
 
     Returns:
-        ``val_loss`` and ``val_dsc`` (means over volumes; DSC of the vessel class), and with
+        One record per volume: ``val_loss`` and ``val_dsc`` (DSC of the vessel class), and with
         ``topology_metrics`` ``val_cldice`` and ``val_masd_um`` (an empty prediction counts as
-        the volume's diagonal, the worst possible distance).
+        the volume's diagonal, the worst possible distance). DDP processes each score a share of
+        the volumes and pool the records before :func:`summarize_scores`.
     """
-    records = score_volumes(model, loss_fn, volumes, spacings, window, device, topology_metrics, autocast_dtype)
-    return summarize_scores(records)
-
-
-def score_volumes(
-    model: nn.Module,
-    loss_fn: nn.Module,
-    volumes: Sequence[dict],
-    spacings: Sequence[Sequence[float]],
-    window: SlidingWindowConfig,
-    device: torch.device,
-    topology_metrics: bool = False,
-    autocast_dtype: torch.dtype | None = None,
-) -> list[dict[str, float]]:
-    """The scores of :func:`validate`, one record per volume (DDP processes each score a share of
-    the volumes and pool the records)."""
     model.eval()
     records = []
     for item, spacing in zip(volumes, spacings, strict=True):
