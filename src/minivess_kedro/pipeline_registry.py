@@ -1,12 +1,40 @@
 """Project pipelines."""
 
+import difflib
+import re
+from pathlib import Path
+
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
+
+PIPELINES_DIR = Path(__file__).with_name("pipelines")
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Every pipeline under ``pipelines/`` by folder name, and ``__default__`` = all of them
     in data-flow order (Kedro orders the nodes by their inputs and outputs)."""
-    pipelines = find_pipelines(raise_errors=True)
+    try:
+        pipelines = find_pipelines(raise_errors=True)
+    except ImportError as err:
+        _refuse_unknown_name(err)
+        raise  # a real import error inside a pipeline module
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     return pipelines
+
+
+def pipeline_names() -> list[str]:
+    """The folders under ``pipelines/`` that define a pipeline."""
+    return sorted(path.parent.name for path in PIPELINES_DIR.glob("*/pipeline.py"))
+
+
+def _refuse_unknown_name(err: ImportError) -> None:
+    """Kedro imports ``--pipelines`` names as modules, so a typo reads as a broken import; this
+    names the typo and the valid choices instead."""
+    found = re.search(r"'[\w.]+\.pipelines\.(\w+)' module", str(err))
+    if found is None or found.group(1) in pipeline_names():
+        return
+    name, names = found.group(1), pipeline_names()
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    choices = ", ".join(names)
+    raise ValueError(f"--pipelines: there is no pipeline {name!r}; the pipelines are {choices}.{hint}") from None

@@ -4,9 +4,17 @@ from kedro.config import OmegaConfigLoader
 
 from minivess_kedro.distributed_run import DistributedRunGuard, plugins_to_disable
 from minivess_kedro.hooks import MissingInputCheck, ResolvedConfigLogger, RunParameterChecks
+from minivess_kedro.interrupted_runs import InterruptedRunMarker
 from minivess_kedro.mlflow_store import ProjectMlflowStore
 
-HOOKS = (ProjectMlflowStore(), RunParameterChecks(), ResolvedConfigLogger(), DistributedRunGuard(), MissingInputCheck())
+HOOKS = (
+    ProjectMlflowStore(),
+    RunParameterChecks(),
+    ResolvedConfigLogger(),
+    DistributedRunGuard(),
+    MissingInputCheck(),
+    InterruptedRunMarker(),
+)
 
 # Under torchrun, MLflow runs and other records come from rank 0 only (minivess_kedro.distributed_run).
 DISABLE_HOOKS_FOR_PLUGINS = plugins_to_disable()
