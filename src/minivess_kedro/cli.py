@@ -14,7 +14,7 @@ from mlflow import MlflowClient
 
 from minivess_kedro import settings
 from minivess_kedro.losses import LOSS_NAMES
-from minivess_kedro.pipelines.parameters import parameters_hash
+from minivess_kedro.pipelines.parameters import ParameterError, parameters_hash, validate_parameters
 from minivess_kedro.provenance import git_commit
 from minivess_kedro.sweep import Cell, CellResult, load_grid_file, parse_grid, run_cells
 from minivess_kedro.sweep.commands import cell_commands, kedro_run
@@ -42,6 +42,10 @@ class _FinishedRuns:
             **settings.CONFIG_LOADER_ARGS,
         )
         return {"parameters": loader["parameters"], "mlflow": loader["mlflow"]}
+
+    def parameters(self, cell: Cell) -> dict:
+        """The resolved parameters of a cell's run."""
+        return self._config(cell)["parameters"]
 
     def compute(self) -> dict:
         """The compute profile of the env (resource requests of a cell)."""
@@ -82,10 +86,19 @@ def sweep(
     is skipped; an interrupted cell resumes from its last checkpoint. One failed cell does not stop
     the others; the command then exits non-zero naming the failed cells.
     """
-    cells = load_grid_file(grid_file, LOSS_NAMES) if grid_file else parse_grid(losses, folds, LOSS_NAMES)
+    try:
+        cells = load_grid_file(grid_file, LOSS_NAMES) if grid_file else parse_grid(losses, folds, LOSS_NAMES)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--grid" if grid_file else "--losses/--folds") from None
     project = Path.cwd()
     bootstrap_project(project)
-    compute = _FinishedRuns(project, env, fingerprint="").compute()
+    profile = _FinishedRuns(project, env, fingerprint="")
+    for cell in cells:  # every cell's parameters as its `kedro run` will check them, before any work
+        try:
+            validate_parameters(profile.parameters(cell))
+        except ParameterError as err:
+            raise click.BadParameter(f"cell {cell.name}: {err}", param_hint="--losses/--folds") from None
+    compute = profile.compute()
     if backend == "local" and jobs > 1 and compute["gpus"] > 1 and compute["device"] != "cpu":
         raise click.BadParameter(
             f"cells of profile {env!r} each train on training.compute.gpus={compute['gpus']} GPUs with DDP; "

@@ -66,6 +66,9 @@ class MissingInputCheck:
         if not missing:
             return
         producers = _producers()
+        # In data-flow order: the first command is the one to run first.
+        flow = ["data_ingestion", "splitting", "training", "evaluation", "reporting"]
+        missing.sort(key=lambda name: (flow.index(producers.get(name, ("data_ingestion",))[0]), name))
         runtime = run_params.get("runtime_params") or {}
         params = ",".join(f"{key}={value}" for key, value in _dotted(runtime).items())
         env = f" --env {run_params['env']}" if run_params.get("env") else ""
@@ -78,7 +81,9 @@ class MissingInputCheck:
             )
         if mlflow.active_run() is not None:  # kedro-mlflow opened it just before this hook
             mlflow.end_run(status="FAILED")
-        raise FileNotFoundError(f"{len(missing)} input(s) of this run are missing:\n  " + "\n  ".join(lines))
+        raise FileNotFoundError(
+            f"{len(missing)} input(s) of this run are missing (in the order to make them):\n  " + "\n  ".join(lines)
+        )
 
 
 def _dotted(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -44,7 +44,7 @@ def test_parameter_typo_fails_before_any_work(project_copy) -> None:
         KedroSession.create(
             project_path=project_copy, env="test", runtime_params={"splitting": {"num_fold": 3}}
         ) as session,
-        pytest.raises(Exception, match="num_fold"),
+        pytest.raises(Exception, match=r"splitting\.num_fold: Extra inputs .* did you mean 'num_folds'\?"),
     ):
         session.run(pipeline_names=["data_ingestion", "splitting"])
     assert not (project_copy / "data").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 import mlflow
@@ -46,7 +47,7 @@ def test_one_training_run_per_loss_family(project_copy, loss) -> None:
     client = _client(project_copy)
     assert run.info.status == "FINISHED"
     assert run.data.tags["loss"] == loss and run.data.tags["fold_idx"] == "1"
-    assert run.data.tags["compute_profile"] == "cpu" and run.data.tags["experiment_phase"] == "test"
+    assert run.data.tags["compute_profile"] == "test" and run.data.tags["experiment_phase"] == "test"
     assert len(run.data.tags["dataset_fingerprint"]) == 64 and run.data.tags["git_commit"]
     assert run.data.params["loss"] == loss and run.data.params["training.compute.batch_size"] == "2"
     for key in ("train_loss", "train_dice", "val_loss", "val_dsc", "lr", "val_cldice", "val_masd_um"):
@@ -162,3 +163,9 @@ def test_bad_training_parameters_are_refused(override, message) -> None:
         raw[key] = {**raw[key], **value} if isinstance(value, dict) and isinstance(raw.get(key), dict) else value
     with pytest.raises(ValueError, match=message):
         TrainingParams.model_validate(raw)
+
+
+def test_gpu_profile_without_a_gpu_says_so(project_copy, caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="minivess_kedro.pipelines.training.nodes"):
+        _run(project_copy, {"training": {"compute": {"gpus": 1}}})
+    assert any("made for 1 GPU(s) but training runs on the CPU" in r.getMessage() for r in caplog.records)

@@ -55,3 +55,14 @@ def test_parallel_ddp_cells_on_one_machine_are_refused_before_any_work(project_c
         args = ["--env", "cloud_multi", "--losses", "dice_ce", "--folds", "0,1", "--jobs", "2"]
         sweep.main(args, standalone_mode=False)
     assert not (project_copy / "data").exists()  # nothing was prepared
+
+
+def test_fold_outside_the_profile_is_refused_before_any_work(project_copy) -> None:
+    with pytest.raises(click.BadParameter, match=r"(?s)cell dice_ce-fold5: .*fold_idx=5 is out of range"):
+        sweep.main(["--env", "test", "--losses", "dice_ce", "--folds", "0,5"], standalone_mode=False)
+    assert not (project_copy / "data").exists()
+
+
+def test_unknown_loss_is_a_usage_error(project_copy) -> None:
+    with pytest.raises(click.BadParameter, match=r"unknown losses \['cbdcie'\]"):
+        sweep.main(["--env", "test", "--losses", "dice_ce,cbdcie", "--folds", "0"], standalone_mode=False)

@@ -7,6 +7,7 @@ bad value stops the run before any work, with every problem and its key listed.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from typing import Any
@@ -37,8 +38,23 @@ def _describe(group: str, error: ValidationError) -> list[str]:
     lines = []
     for item in error.errors():
         where = ".".join(str(part) for part in (group, *item["loc"]))
-        lines.append(f"{where}: {item['msg']}" + (f" (got {item['input']!r})" if item["type"] != "missing" else ""))
+        line = f"{where}: {item['msg']}" + (f" (got {item['input']!r})" if item["type"] != "missing" else "")
+        if item["type"] == "extra_forbidden":
+            line += _closest_key(PARAMETER_MODELS[group], item["loc"])
+        lines.append(line)
     return lines
+
+
+def _closest_key(model: type[BaseModel], loc: tuple) -> str:
+    """`` - did you mean 'max_epochs'?`` for an unknown key, from the fields of the model it is in."""
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return ""
+        model = annotation
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    return f" - did you mean {close[0]!r}?" if close else ""
 
 
 def validate_parameters(parameters: dict[str, Any]) -> None:

@@ -63,7 +63,8 @@ def _overview(c: ReportContent) -> list[Block]:
     losses = c.loss_table[c.loss_table["kind"] == "loss"]["loss"].unique()
     n_volumes = int(c.loss_table["n_volumes"].max())
     text = (
-        f"{len(c.runs)} runs of {len(losses)} losses, scored on the **{c.split}** split ({n_volumes} volumes), "
+        f"{_count(len(c.runs), 'run')} of {_count(len(losses), 'loss', 'losses')}, scored on the **{c.split}** "
+        f"split ({_count(n_volumes, 'volume')}), "
         f"post-processing `{s.postprocessing}`, reference loss `{s.reference_loss}`. Intervals are "
         f"{s.confidence_level:.0%} bootstrap intervals ({s.bootstrap_method}, {s.n_resamples:,} resamples, "
         f"seed {s.seed}) over volumes. How to read this report: docs/reading_the_report.md."
@@ -181,3 +182,8 @@ def report_blocks(c: ReportContent) -> list[Block]:
         *_protocol(c),
         *_methods(c),
     ]
+
+
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    """``1 run``, ``3 runs``."""
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"

@@ -134,6 +134,14 @@ def train_model(
     loss_fn = build_loss(loss, **loss_kwargs)  # an unknown loss or kwarg fails here, before any loading
     loader, window, fit = loop_settings(params)
     context, device = start_process_group(params.compute.device)
+    if params.compute.gpus >= 1 and device.type == "cpu":
+        logger.warning(
+            "Profile %r is made for %d GPU(s) but training runs on the CPU (torch sees no GPU: a CPU build "
+            "of torch, or CUDA_VISIBLE_DEVICES empty); AMP is off and epochs will be slow. "
+            "Use --env cpu, or install a CUDA build of torch.",
+            params.compute.profile,
+            params.compute.gpus,
+        )
     try:
         loader = per_process_loader(loader, context)  # a bad global batch fails before any loading
         start_tracking(run_tags(loss, fold_split["fold_idx"], params, dataset_fingerprint))
