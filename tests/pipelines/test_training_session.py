@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 
@@ -107,6 +108,10 @@ def test_rerun_of_a_finished_run_does_not_retrain(project_copy) -> None:
     assert len(runs) == 2 and {r.info.status for r in runs} == {"FINISHED"}
     steps = [m.step for m in _client(project_copy).get_metric_history(runs[0].info.run_id, "train_loss")]
     assert steps == [0, 1]  # the second run shows the whole curve too
+    versions = _client(project_copy).search_model_versions("name = 'minivess-dynunet-test'")
+    assert [str(v.version) for v in versions] == ["1"]  # the same weights are not registered twice
+    registered = json.loads((checkpoint.parents[1] / "registered_model.json").read_text())
+    assert registered["version"] == "1" and registered["run_id"] == runs[0].info.run_id
 
 
 @pytest.mark.slow

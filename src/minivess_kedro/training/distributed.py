@@ -146,8 +146,13 @@ def any_process_fails(failed: bool, context: DistributedContext, device: torch.d
 
 def parameter_digest(model: nn.Module) -> str:
     """SHA-256 of every parameter and buffer, in state-dict order: equal digests, equal models."""
+    return state_digest(model.state_dict())
+
+
+def state_digest(state: dict[str, torch.Tensor]) -> str:
+    """SHA-256 of a state dict's names and tensor bytes, in order."""
     digest = hashlib.sha256()
-    for name, tensor in model.state_dict().items():
+    for name, tensor in state.items():
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()

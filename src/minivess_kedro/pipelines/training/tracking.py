@@ -16,6 +16,7 @@ from mlflow import MlflowClient
 from minivess_kedro.launch import is_main_process
 from minivess_kedro.pipelines.training.params import TrainingParams
 from minivess_kedro.provenance import frozen_requirements, git_commit
+from minivess_kedro.training.distributed import state_digest
 
 logger = logging.getLogger(__name__)
 MODEL_CODE = Path(__file__).with_name("registered_model.py")
@@ -53,7 +54,20 @@ def start_tracking(tags: dict[str, str]) -> None:
             logger.warning("Run %s was left RUNNING by an interrupted process: marked FAILED", other.info.run_id)
 
 
+def _registered_version(name: str, weights: str) -> str | None:
+    """The version of ``name`` that already holds these weights (a rerun of a finished run)."""
+    versions = MlflowClient().search_model_versions(f"name = '{name}' and tags.weights_sha256 = '{weights}'")
+    return str(min(int(version.version) for version in versions)) if versions else None
+
+
 def _register(best_model: dict, model_config: dict, name: str, tags: dict[str, str]) -> str:
+    """Logs the model and registers it as a new version of ``name``, unless a version with the
+    same weights exists (then that version is returned: one model, one version)."""
+    tags = tags | {"weights_sha256": state_digest(best_model)}
+    existing = _registered_version(name, tags["weights_sha256"])
+    if existing is not None:
+        logger.info("Model %s version %s already holds these weights: not registered again", name, existing)
+        return existing
     with tempfile.TemporaryDirectory() as folder:
         state_path, config_path = Path(folder) / "best_model.pt", Path(folder) / "model_config.json"
         torch.save(best_model, state_path)
