@@ -93,8 +93,10 @@ def train(rank: int, world_size: int, port: int, folder: str, out: str, stop_aft
                 "rank1_failure_seen": any_process_fails(rank == 1, context, device),
             }
         Path(out, f"rank{rank}.json").write_text(json.dumps(record))
-    finally:
+    except BaseException:
         stop_process_group()
+        raise
+    stop_process_group(finished=True)
 
 
 def _as_module(state: dict[str, torch.Tensor]) -> torch.nn.Module:

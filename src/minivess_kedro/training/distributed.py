@@ -57,10 +57,18 @@ def _device_id(device: torch.device) -> torch.device | None:
 _owned_groups: list[bool] = []  # process groups that start_process_group opened (and may close)
 
 
-def stop_process_group() -> None:
+def stop_process_group(finished: bool = False) -> None:
     """Leaves the process group that :func:`start_process_group` joined; a group opened by the
-    caller (a launcher, a test harness) is left to it."""
+    caller (a launcher, a test harness) is left to it.
+
+    Args:
+        finished: every process got here normally: wait for all of them first, so that none
+            tears down its connections while another still reads from them (gloo then aborts the
+            slower process). After an error there is no waiting: the others may never arrive.
+    """
     if _owned_groups and dist.is_initialized():
+        if finished:
+            dist.barrier()
         _owned_groups.pop()
         dist.destroy_process_group()
 

@@ -146,9 +146,12 @@ def train_model(
         loader = per_process_loader(loader, context)  # a bad global batch fails before any loading
         start_tracking(run_tags(loss, fold_split["fold_idx"], params, dataset_fingerprint))
         volumes = (raw_images, raw_labels, fold_split)
-        return _train(volumes, dataset_fingerprint, loss, params, context, device, (loss_fn, loader, window, fit))
-    finally:
+        trained = _train(volumes, dataset_fingerprint, loss, params, context, device, (loss_fn, loader, window, fit))
+    except BaseException:
         stop_process_group()
+        raise
+    stop_process_group(finished=True)
+    return trained
 
 
 def _train(
