@@ -7,6 +7,7 @@ import yaml
 from kedro.config import OmegaConfigLoader
 
 from minivess_kedro import settings
+from minivess_kedro.dotted_keys import dotted_keys
 from tests.conftest import PROJECT_ROOT
 
 ENVS = ["cpu", "gpu_low", "gpu_high", "dgx_spark", "cloud_single", "cloud_multi", "demo", "test"]
@@ -29,28 +30,18 @@ def _loader(env: str, runtime_params: dict | None = None) -> dict[str, dict]:
     return {kind: loader[kind] for kind in ("parameters", "catalog", "mlflow")}
 
 
-def _flatten(tree: dict, prefix: str = "") -> dict[str, object]:
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):  # an empty dict (e.g. loss_kwargs: {}) has no keys to keep
-            flat |= _flatten(value, f"{prefix}{key}.")
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def _env_overrides(env: str, kind: str) -> dict[str, object]:
     own: dict = {}
     for path in sorted((PROJECT_ROOT / "conf" / env).glob(f"{kind}*.yml")):
         own |= yaml.safe_load(path.read_text()) or {}
-    return _flatten(own)
+    return dotted_keys(own)
 
 
 @pytest.mark.parametrize("env", ENVS)
 @pytest.mark.parametrize("kind", ["parameters", "mlflow"])
 def test_env_keeps_every_base_key_it_does_not_override(env: str, kind: str) -> None:
-    base = _flatten(_loader("base")[kind])
-    merged = _flatten(_loader(env)[kind])
+    base = dotted_keys(_loader("base")[kind])
+    merged = dotted_keys(_loader(env)[kind])
     overrides = _env_overrides(env, kind)
     interpolated = {k for k, v in _env_overrides("base", kind).items() if isinstance(v, str) and "${" in v}
 

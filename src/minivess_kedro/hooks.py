@@ -9,6 +9,7 @@ import mlflow
 import yaml
 from kedro.framework.hooks import hook_impl
 
+from minivess_kedro.dotted_keys import dotted_keys
 from minivess_kedro.pipelines.parameters import parameters_hash, validate_parameters
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,8 @@ class MissingInputCheck:
         flow = ["data_ingestion", "splitting", "training", "evaluation", "reporting"]
         missing.sort(key=lambda name: (flow.index(producers.get(name, ("data_ingestion",))[0]), name))
         runtime = run_params.get("runtime_params") or {}
-        params = ",".join(f"{key}={value}" for key, value in _dotted(runtime).items())
+        # Kedro nests `--params a.b=1`; the suggested command says it back the way it was typed.
+        params = ",".join(f"{key}={value}" for key, value in dotted_keys(runtime).items())
         env = f" --env {run_params['env']}" if run_params.get("env") else ""
         lines = []
         for name in missing:
@@ -84,17 +86,6 @@ class MissingInputCheck:
         raise FileNotFoundError(
             f"{len(missing)} input(s) of this run are missing (in the order to make them):\n  " + "\n  ".join(lines)
         )
-
-
-def _dotted(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``: Kedro nests ``--params a.b=1``; the command says it back."""
-    flat = {}
-    for key, value in params.items():
-        if isinstance(value, dict):
-            flat.update(_dotted(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def _producers() -> dict[str, tuple[str, str]]:

@@ -30,10 +30,10 @@ def pipeline_names() -> list[str]:
 def _refuse_unknown_name(err: ImportError) -> None:
     """Kedro imports ``--pipelines`` names as modules, so a typo reads as a broken import; this
     names the typo and the valid choices instead."""
-    found = re.search(r"'[\w.]+\.pipelines\.(\w+)' module", str(err))
-    if found is None or found.group(1) in pipeline_names():
+    found, names = re.search(r"'[\w.]+\.pipelines\.(\w+)' module", str(err)), pipeline_names()
+    if found is None or found.group(1) in names:
         return
-    name, names = found.group(1), pipeline_names()
+    name = found.group(1)
     close = difflib.get_close_matches(name, names, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     choices = ", ".join(names)

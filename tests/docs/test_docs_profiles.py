@@ -7,12 +7,12 @@ import re
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
 from kedro.config import OmegaConfigLoader
 
 from minivess_kedro import settings
+from minivess_kedro.dotted_keys import dotted_keys
 from minivess_kedro.pipelines.parameters import validate_parameters
 from tests.conftest import PROJECT_ROOT
 from tests.docs.markdown_parts import code_spans, fences_after_text, table_under
@@ -27,10 +27,6 @@ TABLES = [  # (page, heading, lists every env)
 def _parameters(conf: Path, env: str) -> dict:
     loader = OmegaConfigLoader(conf_source=str(conf), env=env, **settings.CONFIG_LOADER_ARGS)
     return loader["parameters"]
-
-
-def _flatten(tree: dict) -> dict[str, object]:
-    return pd.json_normalize(tree, sep=".").iloc[0].to_dict() if tree else {}
 
 
 @pytest.mark.parametrize(("page", "heading", "complete"), TABLES, ids=["profiles.md", "README.md"])
@@ -65,7 +61,7 @@ def _write_documented_files(tmp_path: Path) -> dict[str, dict]:
         env = Path(target).parent.name
         written.setdefault(env, {})
         if Path(target).name.startswith("parameters"):
-            written[env] |= _flatten(yaml.safe_load(block))
+            written[env] |= dotted_keys(yaml.safe_load(block))
     return written
 
 
@@ -76,11 +72,11 @@ def test_the_env_folders_the_page_describes_load_and_validate(tmp_path: Path) ->
     shutil.copy(conf / "gpu_low" / "parameters_training.yml", conf / "lab_gpu" / "parameters_training.yml")
     assert set(written) == {"my_gpu", "lab_gpu"}
 
-    base = _flatten({"training": _parameters(conf, "base")["training"]})
+    base = dotted_keys({"training": _parameters(conf, "base")["training"]})
     for env, overrides in written.items():
         parameters = _parameters(conf, env)
         validate_parameters(parameters)  # what every run checks before it starts
-        merged = _flatten(parameters)
+        merged = dotted_keys(parameters)
         assert {key: merged[key] for key in overrides} == overrides, env
         for key, value in base.items():  # soft merge: every other training key keeps its base value
             if key not in overrides and not key.startswith("training.compute.") and key != "training.checkpoint_dir":

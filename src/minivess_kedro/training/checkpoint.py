@@ -9,6 +9,8 @@ from typing import Any
 
 import torch
 
+from minivess_kedro.dotted_keys import dotted_keys
+
 
 def save_checkpoint(path: str | os.PathLike, checkpoint: dict[str, Any]) -> Path:
     """Writes ``checkpoint`` (tensors, numbers, strings, lists, dicts) to ``path`` through a
@@ -42,19 +44,9 @@ class CheckpointMismatchError(ValueError):
     """A checkpoint folder that belongs to a run with other settings."""
 
 
-def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat |= _flatten(value, f"{prefix}{key}.")
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def settings_difference(old: dict, new: dict) -> list[str]:
     """``key: old -> new`` for every setting that differs (nested keys dotted)."""
-    before, after = _flatten(old), _flatten(new)
+    before, after = dotted_keys(old), dotted_keys(new)
     return [
         f"{k}: {before.get(k)!r} -> {after.get(k)!r}"
         for k in sorted(set(before) | set(after))

@@ -45,13 +45,10 @@ def start_process_group(requested_device: str = "auto") -> tuple[DistributedCont
         device = torch.device("cuda", context.local_rank)
         torch.cuda.set_device(device)
     if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo", device_id=_device_id(device))
+        cuda = device.type == "cuda"
+        dist.init_process_group(backend="nccl" if cuda else "gloo", device_id=device if cuda else None)
         _owned_groups.append(True)
     return context, device
-
-
-def _device_id(device: torch.device) -> torch.device | None:
-    return device if device.type == "cuda" else None
 
 
 _owned_groups: list[bool] = []  # process groups that start_process_group opened (and may close)
