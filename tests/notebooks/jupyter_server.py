@@ -6,7 +6,6 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,13 +14,15 @@ from pathlib import Path
 
 import requests
 
+from tests.local_ports import free_port
+
 
 class Server:
     """A server command started in a session of its own (``kedro jupyter lab`` starts ``jupyter lab``
     as a child: both are stopped together), headless on a free port of 127.0.0.1."""
 
     def __init__(self, command: list[str], cwd: Path, env: dict[str, str], log: Path) -> None:
-        port, self.token = _free_port(), secrets.token_hex(16)
+        port, self.token = free_port(), secrets.token_hex(16)
         self.url, self.command, self.log = f"http://127.0.0.1:{port}", command, log
         options = ["--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0"]
         if os.geteuid() == 0:
@@ -86,9 +87,3 @@ def serve(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> Iter
         yield server.wait_until_serving()
     finally:
         server.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 from pathlib import Path
@@ -21,6 +22,7 @@ from minivess_kedro.training import (
     build_validation_dataset,
 )
 from minivess_kedro.training.distributed import (
+    DistributedContext,
     any_process_fails,
     check_replicas_agree,
     parameter_digest,
@@ -57,46 +59,49 @@ def train(rank: int, world_size: int, port: int, folder: str, out: str, stop_aft
     os.environ |= {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
     os.environ |= {"RANK": str(rank), "WORLD_SIZE": str(world_size), "LOCAL_RANK": str(rank)}
     torch.set_num_threads(1)
+    faulthandler.enable(all_threads=True)  # a crash in C++ (gloo) still shows where Python was
     context, device = start_process_group("cpu")
     try:
-        train_items, val_items = tiny_fold()
-        seed_everything(CONFIG.seed)
-        model = build_dynunet(MODEL)
-        loader = per_process_loader(LoaderSettings(patch_size=PATCH, batch_size=4, samples_per_volume=2), context)
-        validation = build_validation_dataset(val_items)
-        trainer = Trainer(
-            model, build_loss("dice_ce"), CONFIG, device, folder, {"loss": "dice_ce"}, distributed=context
-        )
-
-        def interrupt(epoch: int, record: dict) -> None:
-            if epoch == stop_after_epoch:
-                raise SimulatedInterruptError
-
-        record: dict = {"rank": rank, "batch_size": loader.batch_size}
-        try:
-            result = trainer.fit(
-                build_training_dataset(train_items, loader),
-                [validation[i] for i in range(len(validation))],
-                [item.spacing for item in val_items],
-                loader,
-                SlidingWindowConfig(roi_size=PATCH),
-                on_epoch_end=interrupt,
-            )
-        except SimulatedInterruptError:
-            record["interrupted_after"] = stop_after_epoch
-        else:
-            record |= {
-                "history": result.history,
-                "resumed_from_epoch": result.resumed_from_epoch,
-                "digest": check_replicas_agree(trainer.model, context),
-                "best_digest": parameter_digest(_as_module(result.best_model)),
-                "rank1_failure_seen": any_process_fails(rank == 1, context, device),
-            }
+        record = _fit_and_record(context, device, folder, stop_after_epoch)
         Path(out, f"rank{rank}.json").write_text(json.dumps(record))
     except BaseException:
         stop_process_group()
         raise
-    stop_process_group(finished=True)
+    stop_process_group(finished=True)  # the trainer and its DDP wrapper are gone by now
+
+
+def _fit_and_record(context: DistributedContext, device: torch.device, folder: str, stop_after: int | None) -> dict:
+    """Trains the tiny fold in this process; what :func:`train` writes as ``rank<r>.json``."""
+    train_items, val_items = tiny_fold()
+    seed_everything(CONFIG.seed)
+    model = build_dynunet(MODEL)
+    loader = per_process_loader(LoaderSettings(patch_size=PATCH, batch_size=4, samples_per_volume=2), context)
+    validation = build_validation_dataset(val_items)
+    trainer = Trainer(model, build_loss("dice_ce"), CONFIG, device, folder, {"loss": "dice_ce"}, distributed=context)
+
+    def interrupt(epoch: int, record: dict) -> None:
+        if epoch == stop_after:
+            raise SimulatedInterruptError
+
+    record: dict = {"rank": context.rank, "batch_size": loader.batch_size}
+    try:
+        result = trainer.fit(
+            build_training_dataset(train_items, loader),
+            [validation[i] for i in range(len(validation))],
+            [item.spacing for item in val_items],
+            loader,
+            SlidingWindowConfig(roi_size=PATCH),
+            on_epoch_end=interrupt,
+        )
+    except SimulatedInterruptError:
+        return record | {"interrupted_after": stop_after}
+    return record | {
+        "history": result.history,
+        "resumed_from_epoch": result.resumed_from_epoch,
+        "digest": check_replicas_agree(trainer.model, context),
+        "best_digest": parameter_digest(_as_module(result.best_model)),
+        "rank1_failure_seen": any_process_fails(context.rank == 1, context, device),
+    }
 
 
 def _as_module(state: dict[str, torch.Tensor]) -> torch.nn.Module:

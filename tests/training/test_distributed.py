@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import torch.multiprocessing as mp
 
 from minivess_kedro.training import LoaderSettings, load_checkpoint
 from minivess_kedro.training.distributed import DistributedContext, per_process_loader
+from tests.local_ports import free_port
 from tests.training import ddp_worker
 
 WORLD = 2
@@ -21,15 +21,9 @@ def _curves(history: list[dict]) -> list[dict]:
     return [{k: v for k, v in record.items() if k not in TIMINGS} for record in history]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _spawn(folder: Path, out: Path, stop_after_epoch: int | None = None) -> list[dict]:
     out.mkdir(parents=True, exist_ok=True)
-    args = (WORLD, _free_port(), str(folder), str(out), stop_after_epoch)
+    args = (WORLD, free_port(), str(folder), str(out), stop_after_epoch)
     mp.spawn(ddp_worker.train, args=args, nprocs=WORLD, join=True)
     return [json.loads((out / f"rank{rank}.json").read_text()) for rank in range(WORLD)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 import pytest
@@ -67,8 +68,13 @@ def test_other_settings_refuse_to_resume_and_restart_archives(tiny_fold, tmp_pat
     assert load_checkpoint(archived / "last.pt")["settings"]["lr"] == 1e-3  # the old run is kept, not deleted
 
 
-def test_best_checkpoint_holds_the_best_validation_epoch(tiny_fold, tmp_path) -> None:
-    result = run_training(tiny_fold, tmp_path, CONFIG)
+def test_best_checkpoint_holds_the_best_validation_epoch(tiny_fold, tmp_path, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="minivess_kedro.training.loop"):
+        result = run_training(tiny_fold, tmp_path, CONFIG)
+    # The console numbers epochs as the history, the summary and MLflow's steps do.
+    last_line = caplog.messages[-1]
+    assert last_line.startswith("epoch 2 (3 of 3): loss ")
+    assert last_line.endswith(f"at epoch {result.best_epoch})")
     best = load_checkpoint(tmp_path / "best.pt")
     dscs = [r["val_dsc"] for r in result.history]
     assert best["best_epoch"] == result.best_epoch == dscs.index(max(dscs))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,18 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now, below 49152: kedro-viz refuses
-    ports of the dynamic range (where the OS's own ``bind(0)`` picks ports on Linux)."""
-    for port in random.Random().sample(range(20_000, 45_000), 200):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise OSError("no free TCP port between 20000 and 45000 on 127.0.0.1")
+from tests.local_ports import free_port
 
 
 def kedro(*args: str) -> list[str]:

@@ -7,6 +7,7 @@ trains in one process. Rank 0 is the only process that writes files or talks to 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
@@ -64,6 +65,10 @@ def stop_process_group(finished: bool = False) -> None:
             slower process). After an error there is no waiting: the others may never arrive.
     """
     if _owned_groups and dist.is_initialized():
+        # A DDP wrapper and its module hold each other (parameter hooks) and so the group: collect
+        # the ones the caller has let go of now, not during interpreter shutdown, where a gloo
+        # group that is still alive can abort the process.
+        gc.collect()
         if finished:
             dist.barrier()
         _owned_groups.pop()

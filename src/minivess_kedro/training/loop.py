@@ -207,7 +207,8 @@ class Trainer:
         context = self.distributed
         seed = config.seed * 100_003 + epoch
         batches = epoch_loader(train_dataset, loader, seed, context.rank, context.world_size)
-        description = f"epoch {epoch + 1}/{config.max_epochs}"
+        # Epochs count from 0 everywhere (MLflow steps, the history, the summary); "3 of 10" is progress.
+        description = f"epoch {epoch} ({epoch + 1} of {config.max_epochs})"
         trained = train_one_epoch(
             self.network, self.loss_fn, batches, self.optimizer, self.scaler, self.device, self.steps, description
         )
@@ -245,6 +246,6 @@ class Trainer:
             record["train_loss"],
             f"{record.get('val_dsc', float('nan')):.4f}",
             state.best_val_dsc,
-            state.best_epoch + 1,
+            state.best_epoch,
         )
         return improved
