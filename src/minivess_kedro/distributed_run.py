@@ -35,14 +35,16 @@ class DistributedRunGuard:
 
     @hook_impl
     def after_context_created(self, context) -> None:
-        """Ranks other than 0 stop writing log files: rank 0's file has the run's story, and N
-        processes rotating one file would garble it (their console output stays)."""
+        """Ranks other than 0 write no log files and print only warnings and errors: rank 0 tells
+        the run's story, and N processes repeating it would bury it (and rotate one file)."""
         if launch_context().is_main:
             return
         for handler in list(logging.root.handlers):
             if isinstance(handler, logging.FileHandler):
                 logging.root.removeHandler(handler)
                 handler.close()
+            else:
+                handler.setLevel(max(handler.level, logging.WARNING))
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
@@ -64,7 +66,11 @@ class DistributedRunGuard:
                 f"`kedro run{env} --pipelines evaluation` (same --params)"
             )
         if context.is_main:
+            logger.info(
+                "%d processes train one model: rank 0 saves the outputs and talks to MLflow; the other ranks keep "
+                "their outputs in memory and print only warnings and errors",
+                context.world_size,
+            )
             return
         for name in sorted(pipeline.all_outputs()):
             catalog[name] = MemoryDataset(copy_mode="assign")
-        logger.info("Rank %d of %d: outputs kept in memory; rank 0 saves them", context.rank, context.world_size)

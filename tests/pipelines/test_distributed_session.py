@@ -41,6 +41,9 @@ def test_two_process_training_makes_one_run_and_one_model(project_copy) -> None:
 
     done = _torchrun(project_copy, "--pipelines", "training", "--params", "loss=dice_ce,fold_idx=0")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    console = done.stdout + done.stderr
+    assert console.count("2 processes train one model") == 1
+    assert console.count("epoch 0 (1 of 2): loss") == 1, "rank 1 prints only warnings and errors"
 
     runs = [run for run in client.search_runs([experiment.experiment_id]) if run.info.run_id not in before]
     assert len(runs) == 1, "two processes, one MLflow run"
@@ -90,16 +93,19 @@ def test_disabled_plugin_names_are_the_installed_distributions() -> None:
     assert set(RANK_ZERO_PLUGINS) <= hook_distributions
 
 
-def test_other_ranks_write_no_log_file(monkeypatch, tmp_path) -> None:
-    handler = logging.FileHandler(tmp_path / "info.log")
-    logging.root.addHandler(handler)
+def test_other_ranks_write_no_log_file_and_print_only_warnings(monkeypatch, tmp_path) -> None:
+    log_file, console = logging.FileHandler(tmp_path / "info.log"), logging.StreamHandler()
+    for handler in (log_file, console):
+        logging.root.addHandler(handler)
     try:
         monkeypatch.setenv("RANK", "0")
         DistributedRunGuard().after_context_created(context=None)
-        assert handler in logging.root.handlers
+        assert log_file in logging.root.handlers and console.level == logging.NOTSET
         monkeypatch.setenv("RANK", "1")
         DistributedRunGuard().after_context_created(context=None)
-        assert handler not in logging.root.handlers
+        assert log_file not in logging.root.handlers
+        assert console in logging.root.handlers and console.level == logging.WARNING
     finally:
-        logging.root.removeHandler(handler)
-        handler.close()
+        for handler in (log_file, console):
+            logging.root.removeHandler(handler)
+            handler.close()
