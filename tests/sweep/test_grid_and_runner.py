@@ -45,9 +45,11 @@ def test_failed_cell_does_not_stop_the_others_and_done_cells_are_skipped(tmp_pat
     def command(cell):  # cbdice fails, the others succeed; each writes a marker
         code = 1 if cell.loss == "cbdice" else 0
         return [
-            sys.executable,
-            "-c",
-            f"open(r'{tmp_path / cell.name}', 'w'); print('ran {cell.name}'); raise SystemExit({code})",
+            [
+                sys.executable,
+                "-c",
+                f"open(r'{tmp_path / cell.name}', 'w'); print('ran {cell.name}'); raise SystemExit({code})",
+            ]
         ]
 
     results = run_cells(cells, command, is_done=lambda cell: cell.loss == "focal", log_dir=tmp_path / "logs", jobs=2)

@@ -15,7 +15,7 @@ def test_two_cells_run_concurrently_on_a_local_ray_instance(tmp_path) -> None:
 
     def command(cell):  # a stand-in for `kedro run`: sleeps, then fails for focal
         code = 3 if cell.loss == "focal" else 0
-        return [sys.executable, "-c", f"import time; time.sleep(4); print('{cell.name}'); raise SystemExit({code})"]
+        return [[sys.executable, "-c", f"import time; time.sleep(4); print('{cell.name}'); raise SystemExit({code})"]]
 
     results = run_cells_on_ray(cells, command, tmp_path / "logs", tmp_path, num_cpus=1, num_gpus=0, address="local")
 

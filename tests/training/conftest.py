@@ -14,8 +14,6 @@ from minivess_kedro.training import (
     LoaderSettings,
     Trainer,
     VolumeItem,
-    build_training_dataset,
-    build_validation_dataset,
 )
 from minivess_kedro.training.seeding import seed_everything
 
@@ -39,15 +37,7 @@ def run_training(
     seed_everything(config.seed)
     model = build_dynunet(DynUNetConfig(filters=(4, 8, 16, 32)))
     loader = LoaderSettings(patch_size=PATCH, batch_size=2, samples_per_volume=2)
-    validation = build_validation_dataset(val_items)
     trainer = Trainer(
         model, build_loss(loss), config, torch.device("cpu"), folder, settings or {"loss": loss}, restart=restart
     )
-    return trainer.fit(
-        build_training_dataset(train_items, loader),
-        [validation[i] for i in range(len(validation))],
-        [item.spacing for item in val_items],
-        loader,
-        SlidingWindowConfig(roi_size=PATCH),
-        on_epoch_end=on_epoch_end,
-    )
+    return trainer.fit(train_items, val_items, loader, SlidingWindowConfig(roi_size=PATCH), on_epoch_end=on_epoch_end)

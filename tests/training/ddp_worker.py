@@ -18,8 +18,6 @@ from minivess_kedro.training import (
     LoaderSettings,
     Trainer,
     VolumeItem,
-    build_training_dataset,
-    build_validation_dataset,
 )
 from minivess_kedro.training.distributed import (
     DistributedContext,
@@ -76,7 +74,6 @@ def _fit_and_record(context: DistributedContext, device: torch.device, folder: s
     seed_everything(CONFIG.seed)
     model = build_dynunet(MODEL)
     loader = per_process_loader(LoaderSettings(patch_size=PATCH, batch_size=4, samples_per_volume=2), context)
-    validation = build_validation_dataset(val_items)
     trainer = Trainer(model, build_loss("dice_ce"), CONFIG, device, folder, {"loss": "dice_ce"}, distributed=context)
 
     def interrupt(epoch: int, record: dict) -> None:
@@ -86,12 +83,7 @@ def _fit_and_record(context: DistributedContext, device: torch.device, folder: s
     record: dict = {"rank": context.rank, "batch_size": loader.batch_size}
     try:
         result = trainer.fit(
-            build_training_dataset(train_items, loader),
-            [validation[i] for i in range(len(validation))],
-            [item.spacing for item in val_items],
-            loader,
-            SlidingWindowConfig(roi_size=PATCH),
-            on_epoch_end=interrupt,
+            train_items, val_items, loader, SlidingWindowConfig(roi_size=PATCH), on_epoch_end=interrupt
         )
     except SimulatedInterruptError:
         return record | {"interrupted_after": stop_after}

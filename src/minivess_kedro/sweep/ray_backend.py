@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 def run_cells_on_ray(
     cells: Sequence[Cell],
-    command_for: Callable[[Cell], Command | Sequence[Command]],
+    command_for: Callable[[Cell], Sequence[Command]],
     log_dir: str | Path,
     project: Path,
     num_cpus: float,
@@ -33,7 +33,7 @@ def run_cells_on_ray(
 
     Args:
         cells: the cells to run (already filtered of the finished ones).
-        command_for: each cell's command line (or lines, run in order).
+        command_for: each cell's command lines, run in order.
         log_dir: where each cell's log goes.
         project: the project folder (each task runs its command there).
         num_cpus: CPUs one cell asks for (loader workers + 1).

@@ -36,15 +36,15 @@ class CellResult:
 Command = Sequence[str]
 
 
-def run_one(cell: Cell, commands: Command | Sequence[Command], log_dir: Path, cwd: Path | None = None) -> CellResult:
-    """Runs one cell's command, or its commands one after the other (a DDP training launch, then
-    the evaluation), stopping at the first that fails; the output goes to ``<log_dir>/<cell>.log``."""
+def run_one(cell: Cell, commands: Sequence[Command], log_dir: Path, cwd: Path | None = None) -> CellResult:
+    """Runs one cell's commands one after the other (one ``kedro run``, or a DDP training launch
+    and then the evaluation), stopping at the first that fails; the output goes to
+    ``<log_dir>/<cell>.log``."""
     log = log_dir / f"{cell.name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    steps = [commands] if isinstance(commands[0], str) else commands
     started, code = time.time(), 0
     with log.open("w") as handle:
-        for command in steps:
+        for command in commands:
             handle.write(f"$ {shlex.join(command)}\n")
             handle.flush()
             code = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, cwd=cwd, check=False).returncode
@@ -56,7 +56,7 @@ def run_one(cell: Cell, commands: Command | Sequence[Command], log_dir: Path, cw
 
 def run_cells(
     cells: Sequence[Cell],
-    command_for: Callable[[Cell], Command | Sequence[Command]],
+    command_for: Callable[[Cell], Sequence[Command]],
     is_done: Callable[[Cell], bool],
     log_dir: str | Path,
     jobs: int = 1,
@@ -65,8 +65,8 @@ def run_cells(
 
     Args:
         cells: the grid.
-        command_for: the command line of a cell (one ``kedro run`` process: Kedro sessions cannot
-            be reused, and a crash stays inside its cell), or its command lines in order.
+        command_for: the command lines of a cell, run in order (processes: Kedro sessions cannot
+            be reused, and a crash stays inside its cell).
         is_done: whether a cell already has a finished run with the same code, data and
             parameters (those are skipped).
         log_dir: each cell's output goes to ``<log_dir>/<loss>-fold<k>.log``.

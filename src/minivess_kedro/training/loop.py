@@ -13,7 +13,13 @@ from torch import nn
 from minivess_kedro.inference import SlidingWindowConfig
 from minivess_kedro.training.checkpoint import load_checkpoint, resumable_checkpoint, save_checkpoint
 from minivess_kedro.training.config import FitConfig
-from minivess_kedro.training.data import LoaderSettings, epoch_loader
+from minivess_kedro.training.data import (
+    LoaderSettings,
+    VolumeItem,
+    build_training_dataset,
+    build_validation_dataset,
+    epoch_loader,
+)
 from minivess_kedro.training.device import autocast_dtype
 from minivess_kedro.training.distributed import (
     DistributedContext,
@@ -150,19 +156,27 @@ class Trainer:
 
     def fit(
         self,
-        train_dataset: torch.utils.data.Dataset,
-        val_volumes: Sequence[dict],
-        val_spacings: Sequence[Sequence[float]],
+        train_items: Sequence[VolumeItem],
+        val_items: Sequence[VolumeItem],
         loader: LoaderSettings,
         window: SlidingWindowConfig,
         on_epoch_end: EpochCallback | None = None,
     ) -> FitResult:
         """Trains until ``max_epochs`` or early stopping, resuming from ``last.pt`` when present.
 
-        ``on_epoch_end(epoch, record)`` is called after each epoch's checkpoint is on disk; on
-        resume, it is first called for every epoch already in the checkpoint, so a new tracking
-        run receives the whole curve.
+        Args:
+            train_items: the fold's training volumes (random patches of ``loader.patch_size``).
+            val_items: the fold's validation volumes, scored whole by sliding ``window``.
+            loader: patch size, batch size and loader workers of this process.
+            window: the sliding-window inference settings for validation.
+            on_epoch_end: ``on_epoch_end(epoch, record)`` is called after each epoch's checkpoint
+                is on disk; on resume, it is first called for every epoch already in the
+                checkpoint, so a new tracking run receives the whole curve.
         """
+        train_dataset = build_training_dataset(train_items, loader)
+        validation = build_validation_dataset(val_items)
+        val_volumes = [validation[i] for i in range(len(validation))]
+        val_spacings = [item.spacing for item in val_items]
         seed_everything(self.config.seed, self.config.deterministic)
         checkpoint = self._resume_point()
         state = self._restore(checkpoint) if checkpoint else _State()

@@ -79,8 +79,9 @@ def train_one_epoch(
                 logits = model(images)
             loss = loss_fn(logits.float(), labels.long())
             # Decided together: a process that stopped alone would leave the others in the all-reduce.
-            if any_process_fails(not torch.isfinite(loss).item(), settings.distributed, device):
-                where = "" if torch.isfinite(loss) else f" ({loss.item()} on this process)"
+            finite = bool(torch.isfinite(loss))
+            if any_process_fails(not finite, settings.distributed, device):
+                where = "" if finite else f" ({loss.item()} on this process)"
                 raise FloatingPointError(f"{description}: non-finite loss at step {step}{where}")
             scaler.scale(loss / settings.grad_accumulation).backward()
         if step % settings.grad_accumulation == 0:

@@ -21,8 +21,6 @@ from minivess_kedro.training import (
     LoaderSettings,
     Trainer,
     VolumeItem,
-    build_training_dataset,
-    build_validation_dataset,
 )
 from minivess_kedro.training.distributed import (
     DistributedContext,
@@ -175,15 +173,7 @@ def _train(
     trainer = Trainer(
         model, loss_fn, fit, device, params.checkpoint_dir, settings, restart=params.restart, distributed=context
     )
-    validation = build_validation_dataset(val_items)
-    result = trainer.fit(
-        build_training_dataset(train_items, loader),
-        [validation[i] for i in range(len(validation))],
-        [item.spacing for item in val_items],
-        loader,
-        window,
-        on_epoch_end=_log_epoch,
-    )
+    result = trainer.fit(train_items, val_items, loader, window, on_epoch_end=_log_epoch)
     digest = check_replicas_agree(trainer.model, context)
     config_record = {
         **model_config.to_dict(),

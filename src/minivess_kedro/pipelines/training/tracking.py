@@ -105,10 +105,9 @@ def log_training_run(
     """
     params = TrainingParams.model_validate(params)
     run = mlflow.active_run()
-    if run is None and not is_main_process():
-        return {"run_id": "", "registered_model": "", "version": ""}  # rank 0 records the DDP run
     if run is None:
-        logger.warning("No active MLflow run (kedro-mlflow disabled?): nothing logged")
+        if is_main_process():  # DDP ranks other than 0 have no run by design: rank 0 records the job
+            logger.warning("No active MLflow run (kedro-mlflow disabled?): nothing logged")
         return {"run_id": "", "registered_model": "", "version": ""}
     tags = run_tags(loss, fold_split["fold_idx"], params, dataset_fingerprint)
     commit = tags["git_commit"]
