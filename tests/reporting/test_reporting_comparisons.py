@@ -97,7 +97,7 @@ def test_nothing_in_common_is_said_in_the_row_and_left_out_of_holm() -> None:
     rows = _dsc(_compare(runs))
     assert rows.loc["cldice", "n_pairs"] == 0
     assert math.isnan(rows.loc["cldice", "p_value"]) and math.isnan(rows.loc["cldice", "p_holm"])
-    assert "no (fold, volume) pair in common" in rows.loc["cldice", "note"]
+    assert "no (fold, seed, volume) pair in common" in rows.loc["cldice", "note"]
     assert rows.loc["cbdice", "p_holm"] == pytest.approx(rows.loc["cbdice", "p_value"])  # a family of one
 
 
@@ -112,6 +112,9 @@ def test_too_few_volumes_for_significance_is_stated(report: Report) -> None:
     # 5 volumes: smallest p 0.0625 > 0.05 / 2 losses
     assert smallest_p_value(5) == pytest.approx(0.0625)
     assert "no comparison can be significant" in report.markdown
-    table = pd.DataFrame({"loss": ["a", "b"], "n_pairs": [10, 10], "n_volumes": [10, 10]})
-    assert power_caveat(table, SETTINGS) is None  # 10 volumes: floor 0.002 <= 0.025
-    assert "(fold, volume) pairs" in power_caveat(table.assign(n_pairs=4), ReportSettings(pairing="fold_volume"))
+    table = pd.DataFrame({"loss": ["a", "b"], "n_pairs": [10, 10], "n_volumes": [10, 10], "n_nonzero": [10, 10]})
+    assert power_caveat(table, SETTINGS) is None  # 10 non-zero differences: floor 0.002 <= 0.025
+    caveat = power_caveat(table.assign(n_nonzero=4), ReportSettings(pairing="fold_volume"))
+    assert "With 4 non-zero paired differences (units: (fold, volume) pairs)" in caveat
+    # 10 volumes, but only 5 with a non-zero difference (the Wilcoxon test drops zeros): no significance
+    assert "no comparison can be significant" in power_caveat(table.assign(n_nonzero=[5, 4]), SETTINGS)

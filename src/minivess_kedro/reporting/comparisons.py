@@ -3,7 +3,9 @@
 Each comparison is :func:`minivess_kedro.metrics.paired_comparison` (paired bootstrap interval of
 the mean difference, two-sided Wilcoxon signed-rank test) on the units of
 :func:`~minivess_kedro.reporting.pairing.pair_values`; Holm's correction runs across the losses
-compared with the reference, separately for each metric.
+compared with the reference, separately for each metric. Each row also says how much the
+difference moves from seed to seed (``seed_spread``) and the smallest difference the design could
+detect (``detectable_diff``, :func:`~minivess_kedro.reporting.power.detectable_difference`).
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from minivess_kedro.metrics import holm_correction, paired_comparison
 from minivess_kedro.reporting.metric_info import higher_is_better
 from minivess_kedro.reporting.pairing import pair_values
+from minivess_kedro.reporting.power import detectable_difference, smallest_p_value
 from minivess_kedro.reporting.settings import ReportSettings
 
 #: Columns of the comparisons table.
@@ -28,11 +30,15 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "n_volumes",
     "n_pairs",
     "n_folds",
+    "n_seeds",
+    "n_nonzero",
     "mean_loss",
     "mean_reference",
     "mean_diff",
+    "seed_spread",
     "ci_low",
     "ci_high",
+    "detectable_diff",
     "wilcoxon_statistic",
     "p_value",
     "p_holm",
@@ -53,18 +59,22 @@ def _one(groups: dict, loss: str, metric: str, settings: ReportSettings) -> dict
     """One loss vs the reference on one metric (no Holm yet); ``groups`` maps (loss, metric) to rows."""
     paired = pair_values(groups[loss, metric], groups[settings.reference_loss, metric], metric, settings.pairing)
     row: dict = {"loss": loss, "reference": settings.reference_loss, "metric": metric, "n_volumes": paired.n_volumes}
-    row |= {"n_pairs": paired.n_pairs, "n_folds": paired.n_folds, "note": ""}
+    row |= {"n_pairs": paired.n_pairs, "n_folds": paired.n_folds, "n_seeds": paired.n_seeds, "note": ""}
+    row |= {"seed_spread": paired.seed_spread, "detectable_diff": math.nan}
     if paired.n_pairs == 0:
         nan = math.nan
         row |= dict.fromkeys(("mean_loss", "mean_reference", "mean_diff", "ci_low", "ci_high"), nan)
         row |= {
+            "n_nonzero": 0,
             "wilcoxon_statistic": nan,
             "p_value": nan,
-            "note": "no (fold, volume) pair in common with the reference",
+            "note": "no (fold, seed, volume) pair in common with the reference",
         }
         return row
     result = paired_comparison(paired.a, paired.b, metric, **settings.bootstrap_kwargs())
     row |= {"mean_loss": result["mean_a"], "mean_reference": result["mean_b"], "mean_diff": result["mean_diff"]}
+    differences = paired.a[metric].to_numpy() - paired.b[metric].to_numpy()
+    row |= {"n_nonzero": int(np.count_nonzero(differences)), "_sd": _sd(differences)}
     row |= {k: result[k] for k in ("ci_low", "ci_high", "wilcoxon_statistic", "p_value")}
     if len(paired.a) < 2:
         row["note"] = "fewer than 2 paired units: no interval"
@@ -85,7 +95,11 @@ def compare_to_reference(
     Returns:
         ``(table, note)``: one row per metric x loss with :data:`COMPARISON_COLUMNS`
         (``mean_diff`` = loss - reference; ``p_holm`` across the losses of that metric, NaN where
-        nothing could be compared), and a note saying why the table is empty, if it is.
+        nothing could be compared; ``n_seeds`` common seeds; ``seed_spread`` the standard
+        deviation across them of each seed's mean difference (NaN with < 2 seeds); ``n_nonzero``
+        units with a non-zero difference; ``detectable_diff`` the smallest difference the
+        design could detect, see :func:`~minivess_kedro.reporting.power.detectable_difference`,
+        ``inf`` when none), and a note saying why the table is empty, if it is.
     """
     empty = pd.DataFrame(columns=list(COMPARISON_COLUMNS))
     if settings.reference_loss not in set(values["loss"]):
@@ -110,32 +124,36 @@ def compare_to_reference(
         for row in block:
             row["significant"] = bool(row["p_holm"] <= settings.alpha)
             row["verdict"] = _verdict(row, metric, settings.alpha)
+        for i in tested:
+            row = block[i]
+            row["detectable_diff"] = detectable_difference(row["_sd"], row["n_nonzero"], settings.alpha, len(tested))
         rows += block
     return pd.DataFrame(rows)[list(COMPARISON_COLUMNS)], None
 
 
-def smallest_p_value(n: int) -> float:
-    """The smallest two-sided Wilcoxon p-value ``n`` pairs can give (every difference of one sign)."""
-    return float(stats.wilcoxon(np.arange(1.0, n + 1.0)).pvalue) if n > 0 else 1.0
+def _sd(differences: np.ndarray) -> float:
+    """Standard deviation (ddof 1) of the unit differences; NaN for fewer than two."""
+    return float(np.std(differences, ddof=1)) if differences.size > 1 else math.nan
 
 
 def power_caveat(comparisons: pd.DataFrame, settings: ReportSettings) -> str | None:
-    """A caveat when too few paired units exist for any Holm-corrected test to reach significance.
+    """A caveat when too few non-zero paired differences exist for any Holm-corrected test to be significant.
 
-    Holm's first step needs ``p <= alpha / m`` for ``m`` losses compared; with ``n`` units the
-    Wilcoxon test cannot go below :func:`smallest_p_value`.
+    Holm's first step needs ``p <= alpha / m`` for ``m`` losses compared; the Wilcoxon test drops
+    zero differences, so with ``n`` non-zero differences (``n_nonzero``, the largest of the
+    table) it cannot go below :func:`~minivess_kedro.reporting.power.smallest_p_value`.
     """
-    units = "n_volumes" if settings.pairing == "volume" else "n_pairs"
+    units = "volumes" if settings.pairing == "volume" else "(fold, volume) pairs"
     compared = comparisons[comparisons["n_pairs"] > 0]
     if compared.empty:
         return None
-    n = int(compared[units].max())
+    n = int(compared["n_nonzero"].max())
     m = int(compared["loss"].nunique())
     floor = smallest_p_value(n)
     if floor <= settings.alpha / m:
         return None
     return (
-        f"With {n} paired {'volumes' if units == 'n_volumes' else '(fold, volume) pairs'} the smallest possible "
+        f"With {n} non-zero paired differences (units: {units}) the smallest possible "
         f"Wilcoxon p-value is {floor:.3g}, above the {settings.alpha:.2g}/{m} = {settings.alpha / m:.3g} that Holm's "
         f"correction across {m} losses needs for a first rejection: no comparison can be significant whatever the "
         "data. Read the intervals; test on more volumes for significance."

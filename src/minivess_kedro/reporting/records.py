@@ -14,7 +14,7 @@ NO_POSTPROCESSING = "none"
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One finished training + evaluation run (one loss x one fold).
+    """One finished training + evaluation run (one loss x one fold x one seed).
 
     Attributes:
         run_id: MLflow run id.
@@ -27,7 +27,9 @@ class RunRecord:
         history: one row per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``val_dsc``, ``lr``
             ... (NaN where a value was not computed that epoch); may be empty.
         params: flat MLflow params.
-        tags: MLflow tags (``compute_profile``, ``git_commit``, ``dataset_fingerprint`` ...).
+        tags: MLflow tags (``protocol``, ``seed``, ``compute_profile``, ``git_commit``,
+            ``dataset_fingerprint`` ...).
+        seed: training seed of this loss x fold (several seeds of one cell are separate runs).
     """
 
     run_id: str
@@ -37,11 +39,13 @@ class RunRecord:
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    seed: int = 0
 
     @property
     def label(self) -> str:
-        """``run <id> (loss <loss>, fold <k>)``, for error messages."""
-        return f"run {self.run_id!r} (loss {self.loss!r}, fold {self.fold_idx})"
+        """``run <id> (loss <loss>, fold <k>)`` (``, seed <s>`` when not 0), for error messages."""
+        seed = f", seed {self.seed}" if self.seed else ""
+        return f"run {self.run_id!r} (loss {self.loss!r}, fold {self.fold_idx}{seed})"
 
 
 @dataclass(frozen=True)
@@ -80,11 +84,11 @@ def validate_runs(runs: Sequence[RunRecord], metrics: Sequence[str]) -> None:
     Raises:
         ValueError: no runs; a run that is not a :class:`RunRecord`; a volume table without
             ``id``/``split`` or one of ``metrics``; repeated id x split x postprocessing rows;
-            a non-empty history without ``epoch``; two runs of the same loss and fold.
+            a non-empty history without ``epoch``; two runs of the same loss, fold and seed.
     """
     if len(runs) == 0:
         raise ValueError("runs is empty: there is no finished run to report on.")
-    seen: dict[tuple[str, int], str] = {}
+    seen: dict[tuple[str, int, int], str] = {}
     for i, run in enumerate(runs):
         if not isinstance(run, RunRecord):
             raise ValueError(f"runs[{i}] is a {type(run).__name__}, not a RunRecord.")
@@ -98,10 +102,11 @@ def validate_runs(runs: Sequence[RunRecord], metrics: Sequence[str]) -> None:
             raise ValueError(f"{run.label}: volume_metrics repeats rows {repeated.to_dict('records')}.")
         if len(run.history) and "epoch" not in run.history.columns:
             raise ValueError(f"{run.label}: history has no 'epoch' column: {list(run.history.columns)}.")
-        key = (run.loss, int(run.fold_idx))
+        key = (run.loss, int(run.fold_idx), int(run.seed))
         if key in seen:
+            seed = f" seed {run.seed}" if run.seed else ""
             raise ValueError(
-                f"two runs of loss {run.loss!r} fold {run.fold_idx}: {seen[key]!r} and {run.run_id!r}; "
+                f"two runs of loss {run.loss!r} fold {run.fold_idx}{seed}: {seen[key]!r} and {run.run_id!r}; "
                 "keep one (e.g. the latest FINISHED run) before building the report."
             )
         seen[key] = run.run_id

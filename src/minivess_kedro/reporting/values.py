@@ -20,6 +20,7 @@ VALUE_COLUMNS: tuple[str, ...] = (
     "kind",
     "run_id",
     "fold_idx",
+    "seed",
     "id",
     "postprocessing",
     "metric",
@@ -65,10 +66,18 @@ def run_values(runs: Sequence[RunRecord], split: str, metrics: Sequence[str]) ->
         table = with_postprocessing(run.volume_metrics)
         table = table[table["split"] == split]
         blocks += _melt(
-            table, metrics, run.label, loss=run.loss, kind="loss", run_id=run.run_id, fold_idx=int(run.fold_idx)
+            table,
+            metrics,
+            run.label,
+            loss=run.loss,
+            kind="loss",
+            run_id=run.run_id,
+            fold_idx=int(run.fold_idx),
+            seed=int(run.seed),
         )
     values = pd.concat(blocks, ignore_index=True)
     values["fold_idx"] = values["fold_idx"].astype("Int64")
+    values["seed"] = values["seed"].astype("Int64")
     return values[list(VALUE_COLUMNS)]
 
 
@@ -102,7 +111,7 @@ def baseline_values(
 
     Returns:
         ``(values, note)``: a table with :data:`VALUE_COLUMNS` (``loss`` = the method,
-        ``kind`` = ``baseline``, no run or fold), and a note when the baselines are absent or do
+        ``kind`` = ``baseline``, no run, fold or seed), and a note when the baselines are absent or do
         not cover every reported volume (``None`` otherwise).
 
     Raises:
@@ -124,8 +133,9 @@ def baseline_values(
     blocks: list[pd.DataFrame] = []
     for method, group in table.groupby("method", sort=True):
         blocks += _melt(group, metrics, f"baseline {method!r}", loss=str(method), kind="baseline", run_id="")
-    values = pd.concat(blocks, ignore_index=True).assign(fold_idx=pd.NA, postprocessing=postprocessing)
+    values = pd.concat(blocks, ignore_index=True).assign(fold_idx=pd.NA, seed=pd.NA, postprocessing=postprocessing)
     values["fold_idx"] = values["fold_idx"].astype("Int64")
+    values["seed"] = values["seed"].astype("Int64")
     covered = table.groupby("method")["id"].nunique()
     note = None
     if (covered < len(set(ids))).any():
@@ -134,11 +144,12 @@ def baseline_values(
 
 
 def volume_means(values: pd.DataFrame) -> pd.DataFrame:
-    """Each volume's value averaged over the folds that scored it, per loss and metric.
+    """Each volume's value averaged over the folds and seeds that scored it, per loss and metric.
 
     Returns:
-        Columns ``loss``, ``kind``, ``metric``, ``id``, ``value``, ``n_folds`` and
-        ``nan_replaced`` (some fold's value was a replaced NaN distance).
+        Columns ``loss``, ``kind``, ``metric``, ``id``, ``value``, ``n_folds`` (values averaged:
+        (fold, seed) runs that scored the volume) and ``nan_replaced`` (some run's value was a
+        replaced NaN distance).
     """
     grouped = values.groupby(["loss", "kind", "metric", "id"], sort=False)
     return grouped.agg(
@@ -147,5 +158,5 @@ def volume_means(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def fold_means(values: pd.DataFrame) -> pd.DataFrame:
-    """Per loss x fold x metric mean over volumes (columns ``loss``, ``fold_idx``, ``metric``, ``value``)."""
+    """Per loss x fold x metric mean over volumes and seeds (``loss``, ``fold_idx``, ``metric``, ``value``)."""
     return values.groupby(["loss", "fold_idx", "metric"], sort=False)["value"].mean().reset_index()
