@@ -71,9 +71,7 @@ def _seed_means(pairs: list[tuple[PairKey, float, float]], unit_of: dict[PairKey
     shared = set.intersection(*(set(units) for units in by_seed.values())) if by_seed else set()
     if not shared:
         return ()
-    return tuple(
-        float(np.mean([np.mean(by_seed[seed][unit]) for unit in sorted(shared)])) for seed in sorted(by_seed)
-    )
+    return tuple(float(np.mean([np.mean(by_seed[seed][unit]) for unit in sorted(shared)])) for seed in sorted(by_seed))
 
 
 def pair_values(a: pd.DataFrame, b: pd.DataFrame, metric: str, pairing: Pairing) -> PairedTables:
