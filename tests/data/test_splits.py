@@ -1,4 +1,4 @@
-"""Splits: the previous study's folds exactly, held-out test sets, validation of user files."""
+"""Splits: the previous study's folds exactly, held-out test sets, nested folds, validation of user files."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from minivess_kedro.data.splits import (
     load_split_file,
     make_splits,
     select_fold,
+    split_protocol,
     validate_splits,
 )
 
@@ -27,7 +28,7 @@ def test_reproduces_the_previous_study_folds() -> None:
 
     assert [" ".join(f["val"]) for f in splits["folds"]] == PREVIOUS_STUDY_VAL_FOLDS
     assert [len(f["val"]) for f in splits["folds"]] == [24, 23, 23]
-    assert splits["test"] == [] and splits["seed"] == 42
+    assert splits["test"] == [] and splits["seed"] == 42 and splits["protocol"] == "previous"
     for fold in splits["folds"]:
         assert sorted(fold["train"] + fold["val"]) == IDS
 
@@ -35,7 +36,7 @@ def test_reproduces_the_previous_study_folds() -> None:
 def test_held_out_test_set_is_drawn_first_and_excluded() -> None:
     splits = make_splits(IDS, num_folds=3, seed=42, test_size=10)
 
-    assert len(splits["test"]) == 10
+    assert len(splits["test"]) == 10 and splits["protocol"] == "holdout"
     vals = [set(f["val"]) for f in splits["folds"]]
     assert set().union(*vals) == set(IDS) - set(splits["test"])
     assert sum(len(v) for v in vals) == 60
@@ -88,7 +89,11 @@ def test_fold_selection() -> None:
     splits = make_splits(IDS, test_size=10)
     fold = select_fold(splits, 1)
     assert fold["fold_idx"] == 1 and fold["val"] == splits["folds"][1]["val"]
-    assert fold["test"] == splits["test"]
+    assert fold["test"] == splits["test"] and fold["protocol"] == "holdout"
+    nested = make_splits(IDS, protocol="nested")
+    fold = select_fold(nested, 2)
+    assert fold["test"] == nested["folds"][2]["test"] and fold["protocol"] == "nested"
+    assert fold["train"] == nested["folds"][2]["train"] and fold["val"] == nested["folds"][2]["val"]
     with pytest.raises(SplitError, match="fold_idx=3 is out of range: the splits have folds 0..2"):
         select_fold(splits, 3)
 
@@ -108,3 +113,112 @@ def test_split_file_formats_and_errors(tmp_path) -> None:
         load_split_file(tmp_path / "missing.json")
     with pytest.raises(SplitError, match="non-empty 'folds'"):
         validate_splits({"test": []}, ["mv01"])
+
+
+def test_nested_tests_every_volume_once_on_the_previous_folds() -> None:
+    splits = make_splits(reversed(IDS), num_folds=3, seed=42, protocol="nested")
+
+    assert splits["protocol"] == "nested" and splits["test"] == [] and splits["val_size"] == 0.2
+    tests = [fold["test"] for fold in splits["folds"]]
+    assert sorted(i for test in tests for i in test) == IDS  # every id tested exactly once
+    assert [" ".join(test) for test in tests] == PREVIOUS_STUDY_VAL_FOLDS
+    assert tests == [fold["val"] for fold in make_splits(IDS, 3, 42, 0)["folds"]]
+    for fold in splits["folds"]:
+        train, val, test = set(fold["train"]), set(fold["val"]), set(fold["test"])
+        assert not val & test and not val & train and not train & test
+        assert sorted(fold["train"] + fold["val"] + fold["test"]) == IDS
+        assert fold["val"] == sorted(fold["val"]) and fold["train"] == sorted(fold["train"])
+    assert [len(f["val"]) for f in splits["folds"]] == [9, 9, 9]  # round(0.2 * 46 or 47)
+    validate_splits(splits, IDS)
+
+
+def test_nested_is_seeded() -> None:
+    first, again = make_splits(IDS, protocol="nested"), make_splits(list(reversed(IDS)), protocol="nested")
+    assert first == again
+    other = make_splits(IDS, seed=7, protocol="nested")
+    assert [f["val"] for f in other["folds"]] != [f["val"] for f in first["folds"]]
+    assert other["folds"][0]["test"] != first["folds"][0]["test"]
+    # The inner draws differ between folds, not only by the excluded test fold.
+    assert first["folds"][1]["val"] != sorted(set(first["folds"][0]["val"]) - set(first["folds"][1]["test"]))
+
+
+def test_nested_ignores_test_size_and_takes_val_size_as_count_or_fraction() -> None:
+    assert make_splits(IDS, test_size=10, protocol="nested") == make_splits(IDS, protocol="nested")
+    by_count = make_splits(IDS, protocol="nested", val_size=5)
+    assert [len(f["val"]) for f in by_count["folds"]] == [5, 5, 5] and by_count["val_size"] == 5
+    by_fraction = make_splits(IDS, protocol="nested", val_size=0.5)
+    assert [len(f["val"]) for f in by_fraction["folds"]] == [23, 24, 24]  # round(0.5 * 46), round(0.5 * 47)
+
+
+@pytest.mark.parametrize(
+    ("ids", "kwargs", "message"),
+    [
+        (IDS[:2], {}, "2 volumes cannot fill 3 outer folds"),
+        (IDS[:4], {}, "fold 0: val_size=0.2 gives 0 validation volume"),  # round(0.2 * 2) = 0
+        (IDS[:3], {"val_size": 2}, "fold 0: val_size=2 gives 2 validation volume.* at least 1 left to train"),
+        (IDS[:9], {"val_size": 6}, "gives 6 validation volume"),
+        (IDS[:9], {"val_size": 2.5}, "val_size must be a whole count"),
+    ],
+)
+def test_nested_too_small_or_bad_sizes(ids, kwargs, message) -> None:
+    make_splits(IDS[:3], num_folds=3, protocol="nested", val_size=1)  # the smallest that works: 1 train, 1 val, 1 test
+    with pytest.raises(SplitError, match=message):
+        make_splits(ids, num_folds=3, protocol="nested", **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"protocol": "nest"}, "unknown protocol 'nest': expected one of nested, holdout, previous"),
+        ({"protocol": "holdout"}, "'holdout' needs test_size > 0; use protocol 'previous'"),
+        ({"protocol": "previous", "test_size": 10}, "'previous' has no test set"),
+    ],
+)
+def test_protocol_must_fit_the_test_size(kwargs, message) -> None:
+    with pytest.raises(SplitError, match=message):
+        make_splits(IDS, **kwargs)
+    assert make_splits(IDS, protocol="holdout", test_size=10) == make_splits(IDS, test_size=10)
+
+
+def test_nested_file_problems_are_all_listed() -> None:
+    splits = make_splits(IDS[:9], num_folds=3, protocol="nested")
+    twice = splits["folds"][0]["test"][0]
+    splits["folds"][1]["test"].append(twice)  # tested twice ...
+    splits["folds"][1]["train"].remove(twice)
+    never = splits["folds"][2]["test"].pop()  # ... never tested
+    splits["folds"][2]["train"].append(never)
+    splits["folds"][2]["train"] += splits["folds"][2]["val"]  # a fold without inner validation
+    splits["folds"][2]["val"] = []
+
+    with pytest.raises(SplitError) as caught:
+        validate_splits(splits, IDS[:9], source="nested.json")
+
+    message = str(caught.value)
+    assert f"nested.json: fold 1: {twice!r} is also test in fold 0" in message
+    assert f"nested.json: {never!r} is never in a test set" in message
+    assert "nested.json: fold 2: has no val ids" in message
+    assert message.startswith("3 problem(s)")
+
+
+def test_nested_file_shape_problems() -> None:
+    splits = make_splits(IDS[:9], num_folds=3, protocol="nested")
+    del splits["folds"][0]["val"]
+    splits["folds"][1]["val"].append(splits["folds"][1]["test"][0])  # inner val from the test fold
+    splits["test"] = ["mv01"]
+
+    with pytest.raises(SplitError) as caught:
+        validate_splits(splits, IDS[:9])
+
+    message = str(caught.value)
+    assert "fold 0: needs 'train', 'val' and 'test' lists" in message
+    assert "fold 1: '" in message and "is in both val and test" in message
+    assert "non-empty top-level 'test' cannot be combined with per-fold 'test' lists" in message
+
+
+def test_protocol_is_read_from_the_shape_of_a_file_without_one() -> None:
+    assert split_protocol({"folds": [{"train": [], "val": [], "test": []}]}) == "nested"
+    assert split_protocol({"test": ["mv01"], "folds": [{"train": [], "val": []}]}) == "holdout"
+    assert split_protocol({"test": [], "folds": [{"train": [], "val": []}]}) == "previous"
+    assert split_protocol({"protocol": "holdout", "test": [], "folds": []}) == "holdout"
+    user = {"test": IDS[:10], "folds": make_splits(IDS[10:], num_folds=2)["folds"]}
+    assert select_fold(user, 0)["protocol"] == "holdout" and select_fold(user, 0)["test"] == IDS[:10]

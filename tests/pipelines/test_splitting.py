@@ -9,7 +9,7 @@ import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from minivess_kedro.data.splits import SplitError
+from minivess_kedro.data.splits import SplitError, make_splits
 from minivess_kedro.pipelines.splitting import create_pipeline
 from minivess_kedro.pipelines.splitting.params import SplittingParams
 
@@ -28,12 +28,31 @@ def _run(params: SplittingParams, fold_idx: int) -> dict:
     return {name: dataset.load() for name, dataset in outputs.items()}
 
 
-def test_pipeline_picks_the_requested_fold() -> None:
-    outputs = _run(SplittingParams(num_folds=3, seed=42, test_size=0), fold_idx=1)
+def test_pipeline_picks_the_requested_fold(caplog) -> None:
+    outputs = _run(SplittingParams(protocol="previous", num_folds=3, seed=42), fold_idx=1)
     fold = outputs["fold_split"]
-    assert fold["fold_idx"] == 1
+    assert fold["fold_idx"] == 1 and fold["protocol"] == "previous"
     assert fold["val"][:3] == ["mv01", "mv03", "mv06"] and len(fold["val"]) == 23
     assert fold["test"] == [] and len(fold["train"]) == 47
+    assert "selection-biased" in caplog.text
+
+
+def test_nested_is_the_default_and_tests_on_the_fold_own_volumes(caplog) -> None:
+    fold = _run(SplittingParams(), fold_idx=1)["fold_split"]
+    assert fold["protocol"] == "nested" and fold["test"] == make_splits(IDS, protocol="nested")["folds"][1]["test"]
+    assert fold["test"][:3] == ["mv01", "mv03", "mv06"] and len(fold["test"]) == 23  # previous val fold 1
+    assert sorted(fold["train"] + fold["val"] + fold["test"]) == IDS
+    assert "nested: 3 outer folds, every volume tested once; inner validation 20% of the rest" in caplog.text
+    assert "selection-biased" not in caplog.text
+
+
+def test_holdout_keeps_a_fixed_test_set_and_needs_one() -> None:
+    fold = _run(SplittingParams(protocol="holdout", test_size=10), fold_idx=0)["fold_split"]
+    assert fold["protocol"] == "holdout" and len(fold["test"]) == 10
+    with pytest.raises(ValueError, match=r"splitting\.test_size"):
+        SplittingParams(protocol="holdout", test_size=0)
+    with pytest.raises(ValueError, match="protocol"):
+        SplittingParams(protocol="nest")
 
 
 def test_user_split_file_is_used_and_validated(tmp_path) -> None:
@@ -48,6 +67,7 @@ def test_user_split_file_is_used_and_validated(tmp_path) -> None:
     )
     fold = _run(SplittingParams(split_file=str(good)), fold_idx=1)["fold_split"]
     assert fold["val"] == IDS[10:40] and fold["test"] == IDS[:10] and fold["strategy"] == "user_provided"
+    assert fold["protocol"] == "holdout"  # read from the file's shape
 
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"folds": [{"train": IDS[:40], "val": IDS[35:]}]}))
