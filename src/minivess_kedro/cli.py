@@ -1,4 +1,4 @@
-"""Project commands: ``kedro sweep`` runs a loss x fold grid, then the report."""
+"""Project commands: ``kedro sweep`` runs a loss x fold x seed grid, then the report."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class _FinishedRuns:
         loader = OmegaConfigLoader(
             conf_source=str(self.project / "conf"),
             env=self.env or "local",
-            runtime_params={"loss": cell.loss, "fold_idx": cell.fold_idx},
+            runtime_params={"loss": cell.loss, "fold_idx": cell.fold_idx, "seed": cell.seed},
             **settings.CONFIG_LOADER_ARGS,
         )
         return {"parameters": loader["parameters"], "mlflow": loader["mlflow"]}
@@ -60,6 +60,7 @@ class _FinishedRuns:
         expected = {
             "loss": cell.loss,
             "fold_idx": str(cell.fold_idx),
+            "seed": str(cell.seed),
             "evaluated": "true",
             "git_commit": self.commit,
             "dataset_fingerprint": self.fingerprint,
@@ -73,23 +74,33 @@ class _FinishedRuns:
 @click.option("--env", "-e", default=None, help="Compute profile (conf/<env>), as for kedro run.")
 @click.option("--losses", default="", help="Comma-separated losses, e.g. dice_ce,cbdice.")
 @click.option("--folds", default="", help="Comma-separated fold indices, e.g. 0,1,2.")
-@click.option("--grid", "grid_file", type=click.Path(exists=True, dir_okay=False), help="YAML grid (losses, folds).")
+@click.option("--seeds", default="0", show_default=True, help="Comma-separated seed indices, e.g. 0,1,2.")
+@click.option(
+    "--grid", "grid_file", type=click.Path(exists=True, dir_okay=False), help="YAML grid (losses, folds, seeds)."
+)
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option("--jobs", "-j", default=1, show_default=True, help="Cells running at once (local backend).")
 @click.option("--report/--no-report", default=True, show_default=True, help="Run the reporting pipeline at the end.")
 def sweep(
-    env: str | None, losses: str, folds: str, grid_file: str | None, backend: str, jobs: int, report: bool
+    env: str | None,
+    losses: str,
+    folds: str,
+    seeds: str,
+    grid_file: str | None,
+    backend: str,
+    jobs: int,
+    report: bool,
 ) -> None:
-    """Runs every loss x fold of a grid, one ``kedro run`` per cell, then the report.
+    """Runs every loss x fold x seed of a grid, one ``kedro run`` per cell, then the report.
 
     A cell whose run already FINISHED with the same parameters, git commit and dataset fingerprint
     is skipped; an interrupted cell resumes from its last checkpoint. One failed cell does not stop
     the others; the command then exits non-zero naming the failed cells.
     """
     try:
-        cells = load_grid_file(grid_file, LOSS_NAMES) if grid_file else parse_grid(losses, folds, LOSS_NAMES)
+        cells = load_grid_file(grid_file, LOSS_NAMES) if grid_file else parse_grid(losses, folds, LOSS_NAMES, seeds)
     except ValueError as err:
-        raise click.BadParameter(str(err), param_hint="--grid" if grid_file else "--losses/--folds") from None
+        raise click.BadParameter(str(err), param_hint="--grid" if grid_file else "--losses/--folds/--seeds") from None
     project = Path.cwd()
     bootstrap_project(project)
     profile = _FinishedRuns(project, env, fingerprint="")

@@ -6,6 +6,7 @@ from minivess_kedro.distributed_run import DistributedRunGuard, plugins_to_disab
 from minivess_kedro.hooks import MissingInputCheck, ResolvedConfigLogger, RunParameterChecks
 from minivess_kedro.interrupted_runs import InterruptedRunMarker
 from minivess_kedro.mlflow_store import ProjectMlflowStore
+from minivess_kedro.sweep.grid import seed_suffix
 
 HOOKS = (
     ProjectMlflowStore(),
@@ -26,4 +27,6 @@ CONFIG_LOADER_ARGS = {
     # An env overrides only the keys it names; the default would replace whole top-level keys.
     "merge_strategy": {"parameters": "soft", "mlflow": "soft"},
     "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]},
+    # ${seed_suffix:${runtime_params:seed, 0}}: "" for seed 0 (today's names), "-seed<s>" otherwise.
+    "custom_resolvers": {"seed_suffix": seed_suffix},
 }

@@ -11,6 +11,7 @@ import torch
 from kedro.io.core import DatasetError
 from PIL import Image
 
+from minivess_kedro.data.splits import make_splits
 from minivess_kedro.datasets import NiftiPartitionedDataset, SplitsJSONDataset, TorchStateDictDataset
 from minivess_kedro.datasets.previews import volume_slice_preview
 from minivess_kedro.io import NiftiVolume
@@ -86,6 +87,15 @@ def test_splits_preview_counts_each_fold(tmp_path) -> None:
     assert whole.load() == splits  # loads and saves as json.JSONDataset does
     assert whole.preview()["data"] == [[0, 3, 1, 1], [1, 1, 2, 1]]
     assert one_fold.preview() == {"index": [0], "columns": ["fold", "train", "val", "test"], "data": [[1, 1, 2, 1]]}
+
+
+def test_nested_splits_preview_counts_each_folds_own_test(tmp_path) -> None:
+    splits = make_splits([f"mv{i:02d}" for i in range(1, 8)], num_folds=3, protocol="nested")
+    whole = SplitsJSONDataset(filepath=str(tmp_path / "splits.json"))
+    whole.save(splits)
+    expected = [[k, len(f["train"]), len(f["val"]), len(f["test"])] for k, f in enumerate(splits["folds"])]
+    assert whole.preview()["data"] == expected
+    assert sum(row[3] for row in expected) == 7  # every volume tested once
 
 
 def test_splits_preview_refuses_other_json(tmp_path) -> None:

@@ -13,6 +13,7 @@ from minivess_kedro.models import DynUNetConfig, build_dynunet
 from minivess_kedro.pipelines.evaluation.baselines import evaluate_baselines
 from minivess_kedro.pipelines.evaluation.nodes import predict_volumes, score_predictions, summarise_evaluation
 from minivess_kedro.pipelines.evaluation.tracking import summary_metrics
+from minivess_kedro.training.lineage import LeakageError, model_lineage
 from tests.test_config import _loader
 
 SPACING = (1.0, 1.0, 2.0)
@@ -30,6 +31,22 @@ def _volume(array) -> NiftiVolume:
 
 def _fold() -> dict:
     return {"fold_idx": 0, "train": ["mv01"], "val": ["mv02"], "test": ["mv03"]}
+
+
+def _lineage(fold: dict | None = None) -> dict:
+    """The lineage of a model trained on ``fold`` (default: the evaluated fold itself)."""
+    return model_lineage("dice_ce", fold or _fold(), 0, "abc")
+
+
+def _manifest() -> pd.DataFrame:
+    """Three volumes of spacing (1, 1, 2) and one coarser in z: the dataset's coarsest voxel is 2.5."""
+    spacings = [SPACING, SPACING, SPACING, (0.5, 0.5, 2.5)]
+    return pd.DataFrame(
+        [
+            {"volume_id": f"mv0{i}", "spacing_h_um": h, "spacing_w_um": w, "spacing_d_um": d}
+            for i, (h, w, d) in enumerate(spacings, 1)
+        ]
+    )
 
 
 def _labels() -> dict[str, np.ndarray]:
@@ -53,10 +70,11 @@ def test_known_predictions_give_the_metrics_of_the_metrics_package(params, tmp_p
     }
     raw_labels = {k: (lambda v=v: _volume(v)) for k, v in labels.items()}
 
-    table = score_predictions(predictions, raw_labels, _fold(), params["evaluation"])
+    table = score_predictions(predictions, raw_labels, _fold(), _lineage(), _manifest(), params["evaluation"])
 
     raw_test = table[(table["id"] == "mv03") & (table["postprocessing"] == "none")].iloc[0]
-    expected = evaluate_pair(prediction, labels["mv03"], SPACING)
+    expected = evaluate_pair(prediction, labels["mv03"], SPACING, nsd_tau=2.5)  # auto: the coarsest voxel
+    assert params["evaluation"]["nsd_tau"] == "auto" and set(table["nsd_tau"]) == {2.5}
     for metric in ("dsc", "cldice", "masd", "hd95", "nsd", "betti0_error"):
         assert raw_test[metric] == pytest.approx(expected[metric], rel=1e-12), metric
     assert raw_test["split"] == "test" and raw_test["betti0_error"] == 1
@@ -86,9 +104,11 @@ def test_predictions_use_the_given_checkpoint(params) -> None:
     weight = bias.replace("bias", "weight")
     state[weight].zero_()
     state[bias] = torch.tensor([0.0, 5.0])
-    all_vessel = predict_volumes(images, _fold(), state, config, params["evaluation"], params["training"])
+    all_vessel = predict_volumes(images, _fold(), state, config, _lineage(), params["evaluation"], params["training"])
     state[bias] = torch.tensor([5.0, 0.0])
-    all_background = predict_volumes(images, _fold(), state, config, params["evaluation"], params["training"])
+    all_background = predict_volumes(
+        images, _fold(), state, config, _lineage(), params["evaluation"], params["training"]
+    )
 
     assert sorted(all_vessel) == ["components/mv02", "components/mv03", "none/mv02", "none/mv03"]
     assert all_vessel["none/mv03"].array.all() and not all_background["none/mv03"].array.any()
@@ -105,11 +125,58 @@ def test_baselines_are_cached_per_dataset(params, tmp_path, monkeypatch) -> None
     }
     splits = {"test": ["mv03"], "folds": []}
 
-    first = evaluate_baselines(images, raw_labels, splits, {"fingerprint": "abc"}, evaluation)
+    first = evaluate_baselines(images, raw_labels, splits, {"fingerprint": "abc"}, _manifest(), evaluation)
 
     assert set(first["method"]) == {"otsu", "frangi"} and set(first["id"]) == {"mv03"}
     assert first[first["method"] == "otsu"]["dsc"].iloc[0] == 1.0
     monkeypatch.setattr("minivess_kedro.pipelines.evaluation.baselines.fit_frangi_threshold", None)  # would fail
-    again = evaluate_baselines(images, raw_labels, splits, {"fingerprint": "abc"}, evaluation)
+    again = evaluate_baselines(images, raw_labels, splits, {"fingerprint": "abc"}, _manifest(), evaluation)
     pd.testing.assert_frame_equal(again, first, check_dtype=False)
     assert len(list(tmp_path.glob("baselines_*.csv"))) == 1
+
+
+def test_evaluation_refuses_volumes_the_model_trained_or_was_selected_on(params) -> None:
+    """After a change of the splits, today's test volume mv03 was a training volume of the model
+    and mv02 its selection volume: both nodes refuse, naming the volumes, before any work."""
+    trained_on = {"fold_idx": 0, "train": ["mv01", "mv03"], "val": ["mv02"], "test": []}
+    now = {"fold_idx": 0, "train": ["mv01"], "val": ["mv04"], "test": ["mv02", "mv03"]}
+    never = lambda: pytest.fail("no volume may be read before the check")  # noqa: E731
+    images = {i: never for i in ("mv01", "mv02", "mv03", "mv04")}
+
+    with pytest.raises(
+        LeakageError, match=r"(?s)test that it was trained on: \['mv03'\].*test that it was selected on: \['mv02'\]"
+    ):
+        predict_volumes(images, now, {}, {}, _lineage(trained_on), params["evaluation"], params["training"])
+    with pytest.raises(LeakageError, match=r"to score as val that it was trained on: \['mv03'\]"):
+        score_predictions(
+            {}, images, {**now, "val": ["mv03"], "test": []}, _lineage(trained_on), _manifest(), params["evaluation"]
+        )
+    with pytest.raises(LeakageError, match="no record of the volumes it was trained on"):
+        score_predictions({}, images, now, {}, _manifest(), params["evaluation"])
+
+
+def test_nested_baselines_score_every_volume_once_with_a_threshold_fitted_without_it(
+    params, tmp_path, monkeypatch
+) -> None:
+    labels = _labels()
+    images = {k: (lambda v=v: _volume((100 + 800 * v.astype(np.uint16)).astype(np.uint16))) for k, v in labels.items()}
+    raw_labels = {k: (lambda v=v: _volume(v)) for k, v in labels.items()}
+    evaluation = {
+        **params["evaluation"],
+        "baselines": {**params["evaluation"]["baselines"], "cache_dir": str(tmp_path)},
+    }
+    splits = {
+        "test": [],
+        "folds": [{"train": [], "val": [], "test": ["mv01"]}, {"train": [], "val": [], "test": ["mv02", "mv03"]}],
+    }
+    fitted_on = []
+
+    def fit(images, labels, settings):
+        fitted_on.append(len(images))
+        return 0.5
+
+    monkeypatch.setattr("minivess_kedro.pipelines.evaluation.baselines.fit_frangi_threshold", fit)
+    table = evaluate_baselines(images, raw_labels, splits, {"fingerprint": "abc"}, _manifest(), evaluation)
+
+    assert sorted(table[table["method"] == "otsu"]["id"]) == ["mv01", "mv02", "mv03"]  # each once
+    assert fitted_on == [2, 1]  # fold 0 fitted on mv02, mv03; fold 1 on mv01

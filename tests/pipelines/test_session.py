@@ -30,8 +30,11 @@ def test_ingestion_and_splitting_with_runtime_params(project_copy) -> None:
     fingerprint = json.loads((data / "02_intermediate" / "synthetic" / "dataset_fingerprint.json").read_text())
 
     assert len(manifest) == 7 and (data / "01_raw" / "synthetic" / "imagesTr" / "mv07.nii.gz").exists()
-    assert len(splits["test"]) == 1 and len(splits["folds"]) == 3
+    # the study's default protocol is nested: each of the 7 volumes tested once, by its outer fold
+    assert splits["protocol"] == "nested" and splits["test"] == [] and len(splits["folds"]) == 3
+    assert sorted(i for f in splits["folds"] for i in f["test"]) == [f"mv{i:02d}" for i in range(1, 8)]
     assert fold["fold_idx"] == 1 and fold["val"] == splits["folds"][1]["val"]
+    assert fold["test"] == splits["folds"][1]["test"] and fold["protocol"] == "nested"
     assert fingerprint["num_volumes"] == 7 and fingerprint["source"] == "synthetic"
     assert not (data / "01_raw" / "ebrains").exists()  # synthetic data never lands in the study's folders
 

@@ -29,11 +29,11 @@ def _kedro_options(command: list[str]) -> dict:
 @pytest.mark.parametrize("env", ["cpu", "gpu_low", "gpu_high", "test"])
 def test_single_device_profiles_run_training_and_evaluation_in_one_process(project_root, env) -> None:
     compute = _compute(project_root, env)
-    (command,) = cell_commands(Cell("cbdice", 1), env, compute["gpus"], compute["device"])
+    (command,) = cell_commands(Cell("cbdice", 1, 2), env, compute["gpus"], compute["device"])
     options = _kedro_options(command)
     assert command[:3] == [sys.executable, "-m", "kedro"]
     assert options["env"] == env and options["pipelines"] == ["training", "evaluation"]
-    assert options["params"] == {"loss": "cbdice", "fold_idx": 1}
+    assert options["params"] == {"loss": "cbdice", "fold_idx": 1, "seed": 2}
 
 
 def test_multi_gpu_profile_trains_with_torchrun_then_evaluates(project_root) -> None:
@@ -42,7 +42,7 @@ def test_multi_gpu_profile_trains_with_torchrun_then_evaluates(project_root) -> 
     assert training[:5] == [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=8"]
     assert _kedro_options(training)["pipelines"] == ["training"]
     assert _kedro_options(evaluation)["pipelines"] == ["evaluation"]
-    assert _kedro_options(evaluation)["params"] == {"loss": "cbdice", "fold_idx": 1}
+    assert _kedro_options(evaluation)["params"] == {"loss": "cbdice", "fold_idx": 1, "seed": 0}
 
 
 def test_cpu_device_never_launches_ddp() -> None:

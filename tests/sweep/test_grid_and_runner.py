@@ -16,6 +16,14 @@ def test_grid_is_loss_major_without_repeats() -> None:
     assert [c.name for c in cells] == ["dice_ce-fold0", "dice_ce-fold1", "cbdice-fold0", "cbdice-fold1"]
 
 
+def test_seeds_are_a_grid_dimension_and_seed_0_keeps_the_plain_name() -> None:
+    cells = parse_grid("cbdice", "1", LOSS_NAMES, seeds="0,2,2")
+    assert cells == [Cell("cbdice", 1, 0), Cell("cbdice", 1, 2)]
+    assert [c.name for c in cells] == ["cbdice-fold1", "cbdice-fold1-seed2"]
+    with pytest.raises(ValueError, match="seed 'x' is not a seed index"):
+        parse_grid("cbdice", "1", LOSS_NAMES, seeds="0,x")
+
+
 @pytest.mark.parametrize(
     ("losses", "folds", "message"),
     [
@@ -33,6 +41,8 @@ def test_grid_file(tmp_path) -> None:
     grid = tmp_path / "grid.yml"
     grid.write_text("losses: [dice_ce, cbdice]\nfolds: [0, 2]\n")
     assert load_grid_file(grid, LOSS_NAMES)[-1] == Cell("cbdice", 2)
+    grid.write_text("losses: [dice_ce, cbdice]\nfolds: [0, 2]\nseeds: [0, 1]\n")
+    assert load_grid_file(grid, LOSS_NAMES)[-2:] == [Cell("cbdice", 2, 0), Cell("cbdice", 2, 1)]
     bad = tmp_path / "bad.yml"
     bad.write_text("losses: [dice_ce]\n")
     with pytest.raises(ValueError, match=r"bad.yml: the grid needs \['folds'\]"):

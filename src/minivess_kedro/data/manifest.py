@@ -77,3 +77,19 @@ def dataset_fingerprint(manifest: pd.DataFrame) -> str:
     """
     lines = sorted(f"{row.volume_id} {row.image_sha256} {row.label_sha256}" for row in manifest.itertuples())
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def coarsest_spacing_um(manifest: pd.DataFrame) -> float:
+    """The coarsest voxel dimension of the dataset: the largest spacing of any volume on any axis.
+
+    The default NSD tolerance: a tolerance at least one voxel wide on every axis of every volume,
+    so that NSD is equally strict (in voxels) on every volume instead of stricter where z is coarse.
+
+    Raises:
+        ValueError: an empty manifest or one without spacing columns.
+    """
+    columns = ["spacing_h_um", "spacing_w_um", "spacing_d_um"]
+    missing = [c for c in columns if c not in manifest.columns]
+    if missing or manifest.empty:
+        raise ValueError(f"the volume manifest has no spacing to derive the NSD tolerance from (missing {missing})")
+    return float(manifest[columns].to_numpy(dtype=float).max())

@@ -74,7 +74,7 @@ def split_sizes_preview(splits: Mapping[str, Any]) -> TablePreview:
     """The number of volumes in each part of a splits file, one row per fold.
 
     Args:
-        splits: a whole splits file (``{"test": [...], "folds": [{"train", "val"}, ...]}``) or
+        splits: a whole splits file (``{"test": [...], "folds": [{"train", "val"(, "test")}, ...]}``) or
             one fold of it (``{"fold_idx": k, "train": [...], "val": [...], "test": [...]}``).
 
     Returns:
@@ -85,7 +85,11 @@ def split_sizes_preview(splits: Mapping[str, Any]) -> TablePreview:
     """
     test = len(splits.get("test", []))
     if "folds" in splits:
-        rows = [[k, len(fold["train"]), len(fold["val"]), test] for k, fold in enumerate(splits["folds"])]
+        # nested splits: each fold tests its own outer fold; otherwise every fold the shared test set
+        rows = [
+            [k, len(fold["train"]), len(fold["val"]), len(fold["test"]) if "test" in fold else test]
+            for k, fold in enumerate(splits["folds"])
+        ]
     elif "train" in splits and "val" in splits:
         rows = [[splits.get("fold_idx", 0), len(splits["train"]), len(splits["val"]), test]]
     else:

@@ -58,7 +58,7 @@ def _closest_key(model: type[BaseModel], loc: tuple) -> str:
 
 
 def validate_parameters(parameters: dict[str, Any]) -> None:
-    """Checks the top-level ``loss`` and ``fold_idx`` and every typed group.
+    """Checks the top-level ``loss``, ``fold_idx`` and ``seed`` and every typed group.
 
     Raises:
         ParameterError: listing every problem, each with its dotted key.
@@ -69,6 +69,11 @@ def validate_parameters(parameters: dict[str, Any]) -> None:
         problems.append(f"loss={loss!r} is not a loss of the study; valid: {', '.join(LOSS_NAMES)}")
     if isinstance(fold_idx, bool) or not isinstance(fold_idx, int) or fold_idx < 0:
         problems.append(f"fold_idx={fold_idx!r} must be a fold index 0, 1, ... (an integer)")
+    seed = parameters.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        problems.append(
+            f"seed={seed!r} must be a seed index 0, 1, ... (an integer; it trains with training.seed + seed)"
+        )
     valid: dict[str, BaseModel] = {}
     for group, model in PARAMETER_MODELS.items():
         if group not in parameters:

@@ -17,12 +17,12 @@ def cell_commands(cell: Cell, env: str | None, gpus: int = 1, device: str = "aut
     GPUs, DDP training under ``torchrun`` (one process per GPU), then the evaluation.
 
     Args:
-        cell: the loss and fold.
+        cell: the loss, fold and seed.
         env: the compute profile.
         gpus: the profile's ``training.compute.gpus``.
         device: the profile's ``training.compute.device`` (``cpu`` never launches DDP).
     """
-    params = ("--params", f"loss={cell.loss},fold_idx={cell.fold_idx}")
+    params = ("--params", f"loss={cell.loss},fold_idx={cell.fold_idx},seed={cell.seed}")
     if gpus <= 1 or device == "cpu":
         return [kedro_run(env, "--pipelines", "training,evaluation", *params)]
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={gpus}"]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from minivess_kedro.baselines import FrangiSettings, fit_frangi_threshold, frangi_segmentation, otsu_segmentation
+from minivess_kedro.data.manifest import coarsest_spacing_um
 from minivess_kedro.io import NiftiVolume, atomic_write_text
 from minivess_kedro.metrics import VolumePair, evaluate_volumes
 from minivess_kedro.pipelines.evaluation.params import EvaluationParams
@@ -19,55 +20,77 @@ logger = logging.getLogger(__name__)
 Loaders = dict[str, Callable[[], NiftiVolume]]
 
 
-def _cache_key(splits: dict, fingerprint: dict, params: EvaluationParams) -> str:
+def _cache_key(
+    groups: list[tuple[list[str], list[str]]], fingerprint: dict, params: EvaluationParams, tau: float
+) -> str:
     record = {
         "fingerprint": fingerprint["fingerprint"],
-        "test": sorted(splits.get("test", [])),
+        "groups": groups,
         "baselines": params.baselines.model_dump(mode="json", exclude={"cache_dir"}),
-        "nsd_tau": params.nsd_tau,
+        "nsd_tau": tau,
         "distance_units": params.distance_units,
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def baseline_groups(splits: dict, ids: list[str]) -> list[tuple[list[str], list[str]]]:
+    """``[(scored ids, ids the Frangi threshold is fitted on), ...]`` under the splits' protocol.
+
+    Nested: one group per outer fold (its test volumes, fitted on the other folds), so that every
+    volume is scored once by a threshold that never saw it. Holdout: the test set, fitted on the
+    rest. Without a test set (the previous protocol): every volume, fitted on all of them.
+    """
+    outer = [sorted(fold["test"]) for fold in splits["folds"] if fold.get("test")]
+    test = sorted(splits.get("test", []))
+    scored = outer or ([test] if test else [sorted(ids)])
+    return [(group, sorted(set(ids) - set(group)) or group) for group in scored]
+
+
 def evaluate_baselines(
-    raw_images: Loaders, raw_labels: Loaders, splits: dict, dataset_fingerprint: dict, evaluation: dict
+    raw_images: Loaders,
+    raw_labels: Loaders,
+    splits: dict,
+    dataset_fingerprint: dict,
+    volume_manifest: pd.DataFrame,
+    evaluation: dict,
 ) -> pd.DataFrame:
-    """Otsu and Frangi (threshold fitted on the non-test volumes) scored on the test volumes.
+    """Otsu and Frangi (threshold fitted on the volumes not scored) scored on the test volumes.
 
     They do not depend on the loss or the fold, so the table is cached per dataset, split and
-    setting in ``evaluation.baselines.cache_dir`` and read back on later runs. Without a held-out
-    test set, every volume is scored (and the Frangi threshold fitted on all of them).
+    setting in ``evaluation.baselines.cache_dir`` and read back on later runs. The groups of
+    scored and fitting volumes follow the protocol (see :func:`baseline_groups`).
 
     Returns:
         The per-volume table with a ``method`` column.
     """
     params = EvaluationParams.model_validate(evaluation)
-    cache = Path(params.baselines.cache_dir) / f"baselines_{_cache_key(splits, dataset_fingerprint, params)}.csv"
+    tau = params.nsd_tolerance(coarsest_spacing_um(volume_manifest))
+    groups = baseline_groups(splits, sorted(raw_images))
+    cache = Path(params.baselines.cache_dir) / f"baselines_{_cache_key(groups, dataset_fingerprint, params, tau)}.csv"
     if cache.exists():
         logger.info("Baselines read from %s", cache)
         return pd.read_csv(cache)
-    test_ids = sorted(splits.get("test", [])) or sorted(raw_images)
-    fit_ids = sorted(set(raw_images) - set(splits.get("test", []))) or test_ids
     settings = FrangiSettings(sigmas=params.baselines.frangi_sigmas)
     tables = []
-    if "frangi" in params.baselines.methods:
-        fit = [(raw_images[i]().array, raw_labels[i]().array) for i in fit_ids]
-        threshold = fit_frangi_threshold([image for image, _ in fit], [label for _, label in fit], settings)
-        logger.info("Frangi threshold %.4f fitted on %d volumes", threshold, len(fit))
-    for method in params.baselines.methods:
+    for test_ids, fit_ids in groups:
+        threshold = 0.0
+        if "frangi" in params.baselines.methods:
+            fit = [(raw_images[i]().array, raw_labels[i]().array) for i in fit_ids]
+            threshold = fit_frangi_threshold([image for image, _ in fit], [label for _, label in fit], settings)
+            logger.info("Frangi threshold %.4f fitted on %d volumes", threshold, len(fit))
+        for method in params.baselines.methods:
 
-        def pairs(method=method):
-            for volume_id in test_ids:
-                image, label = raw_images[volume_id](), raw_labels[volume_id]()
-                if method == "otsu":
-                    mask = otsu_segmentation(image.array)
-                else:
-                    mask = frangi_segmentation(image.array, threshold, settings)
-                yield VolumePair(volume_id, mask, label.array, label.spacing, "test")
+            def pairs(method=method, test_ids=test_ids, threshold=threshold):
+                for volume_id in test_ids:
+                    image, label = raw_images[volume_id](), raw_labels[volume_id]()
+                    if method == "otsu":
+                        mask = otsu_segmentation(image.array)
+                    else:
+                        mask = frangi_segmentation(image.array, threshold, settings)
+                    yield VolumePair(volume_id, mask, label.array, label.spacing, "test")
 
-        table = evaluate_volumes(pairs(), nsd_tau=params.nsd_tau, distance_units=params.distance_units)
-        tables.append(table.assign(method=method))
-    result = pd.concat(tables, ignore_index=True)
+            table = evaluate_volumes(pairs(), nsd_tau=tau, distance_units=params.distance_units)
+            tables.append(table.assign(method=method))
+    result = pd.concat(tables, ignore_index=True).sort_values(["method", "id"], kind="stable", ignore_index=True)
     atomic_write_text(cache, result.to_csv(index=False))
     return result

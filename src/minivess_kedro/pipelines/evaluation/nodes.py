@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pandas as pd
 import torch
 
+from minivess_kedro.data.manifest import coarsest_spacing_um
 from minivess_kedro.inference import SlidingWindowConfig, normalised_image, segment_volume
 from minivess_kedro.io import NiftiVolume
 from minivess_kedro.metrics import VolumePair, evaluate_volumes, summarize_metrics
@@ -17,6 +18,7 @@ from minivess_kedro.pipelines.evaluation.params import EvaluationParams
 from minivess_kedro.pipelines.training.params import TrainingParams
 from minivess_kedro.postprocessing import ComponentSettings, TopoSculptSettings, clean_components, toposculpt
 from minivess_kedro.training import resolve_device
+from minivess_kedro.training.lineage import check_evaluated_ids
 
 logger = logging.getLogger(__name__)
 Loaders = dict[str, Callable[[], NiftiVolume]]
@@ -33,6 +35,7 @@ def predict_volumes(
     fold_split: dict,
     best_model: dict[str, torch.Tensor],
     model_config: dict,
+    model_lineage: dict,
     evaluation: dict,
     training: dict,
 ) -> dict[str, NiftiVolume]:
@@ -41,10 +44,15 @@ def predict_volumes(
     Returns:
         ``{"<postprocessing>/<volume id>": NiftiVolume}`` with the source affine and spacing;
         ``none/<id>`` is the raw argmax prediction.
+
+    Raises:
+        LeakageError: a volume to score as test or val that the model trained (or, for test,
+            was selected) on, by the model's own lineage record; before any prediction.
     """
     params = EvaluationParams.model_validate(evaluation)
     compute = TrainingParams.model_validate(training).compute
     ids = evaluated_ids(fold_split, params.splits)
+    check_evaluated_ids(model_lineage, ids, "best_model.pt")
     missing = sorted(set(ids) - set(raw_images))
     if missing:
         raise KeyError(
@@ -79,14 +87,29 @@ def predict_volumes(
     return predictions
 
 
-def score_predictions(predictions: Loaders, raw_labels: Loaders, fold_split: dict, evaluation: dict) -> pd.DataFrame:
+def score_predictions(
+    predictions: Loaders,
+    raw_labels: Loaders,
+    fold_split: dict,
+    model_lineage: dict,
+    volume_manifest: pd.DataFrame,
+    evaluation: dict,
+) -> pd.DataFrame:
     """Every metric of the metrics package for every prediction (MetricsReloaded definitions).
+
+    NSD uses ``evaluation.nsd_tau``; ``auto`` is the dataset's coarsest voxel dimension (from the
+    manifest), recorded in the table's ``nsd_tau`` column.
 
     Returns:
         The per-volume table with ``id``, ``split``, ``postprocessing`` and the metrics.
+
+    Raises:
+        LeakageError: as :func:`predict_volumes` (a rerun of this node alone is checked too).
     """
     params = EvaluationParams.model_validate(evaluation)
     splits = evaluated_ids(fold_split, params.splits)
+    check_evaluated_ids(model_lineage, splits, "best_model.pt")
+    nsd_tau = params.nsd_tolerance(coarsest_spacing_um(volume_manifest))
     tables = []
     for variant in sorted({key.split("/", 1)[0] for key in predictions}):
         keys = sorted(k for k in predictions if k.startswith(f"{variant}/"))
@@ -97,7 +120,7 @@ def score_predictions(predictions: Loaders, raw_labels: Loaders, fold_split: dic
                 prediction, reference = predictions[key](), raw_labels[volume_id]()
                 yield VolumePair(volume_id, prediction.array, reference.array, reference.spacing, splits[volume_id])
 
-        table = evaluate_volumes(pairs(), nsd_tau=params.nsd_tau, distance_units=params.distance_units)
+        table = evaluate_volumes(pairs(), nsd_tau=nsd_tau, distance_units=params.distance_units)
         tables.append(table.assign(postprocessing=variant))
     return pd.concat(tables, ignore_index=True)
 

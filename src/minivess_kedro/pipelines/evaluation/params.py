@@ -56,7 +56,7 @@ class EvaluationParams(StrictParams):
         return [v for v in value.split("+") if v] if isinstance(value, str) else value
 
     splits: tuple[Literal["val", "test"], ...] = ("val", "test")
-    nsd_tau: float = Field(1.0, ge=0)
+    nsd_tau: Literal["auto"] | float = Field("auto", union_mode="left_to_right")
     distance_units: Literal["physical", "voxel"] = "physical"
     postprocessing: tuple[Literal["components", "toposculpt"], ...] = ("components",)
     components: ComponentParams = ComponentParams()
@@ -64,3 +64,17 @@ class EvaluationParams(StrictParams):
     sliding_window: EvaluationSlidingWindowParams = EvaluationSlidingWindowParams()
     bootstrap: BootstrapParams = BootstrapParams()
     baselines: BaselineParams
+
+    @field_validator("nsd_tau")
+    @classmethod
+    def _tolerance(cls, value: str | float) -> str | float:
+        if value != "auto" and not value >= 0:
+            raise ValueError(f"nsd_tau must be 'auto' or a distance >= 0, got {value!r}")
+        return value
+
+    def nsd_tolerance(self, coarsest_spacing_um: float) -> float:
+        """The NSD tolerance in ``distance_units``: the given value, or for ``auto`` the dataset's
+        coarsest voxel dimension (one voxel in voxel units)."""
+        if self.nsd_tau != "auto":
+            return float(self.nsd_tau)
+        return coarsest_spacing_um if self.distance_units == "physical" else 1.0

@@ -34,6 +34,7 @@ def log_evaluation(
     baseline_metrics: pd.DataFrame,
     training_history: pd.DataFrame,
     loss: str,
+    seed: int,
     fold_split: dict,
     dataset_fingerprint: dict,
     training: dict,
@@ -42,20 +43,22 @@ def log_evaluation(
     reporting pipeline finds everything of a run in the run itself.
 
     Returns:
-        ``{"run_id", "loss", "fold_idx"}`` of the evaluated run (the reporting pipeline runs
+        ``{"run_id", "loss", "fold_idx", "seed"}`` of the evaluated run (the reporting pipeline runs
         after it, and includes it even while it is still running).
     """
     fold_idx = fold_split["fold_idx"]
     run = mlflow.active_run()
     if run is None:
         logger.warning("No active MLflow run: evaluation not logged")
-        return {"run_id": "", "loss": loss, "fold_idx": fold_idx}
+        return {"run_id": "", "loss": loss, "fold_idx": fold_idx, "seed": seed}
     # A re-evaluation (--pipelines evaluation) is a run of its own: it says what it evaluated.
-    mlflow.set_tags(run_tags(loss, fold_idx, TrainingParams.model_validate(training), dataset_fingerprint))
+    mlflow.set_tags(run_tags(loss, fold_split, seed, TrainingParams.model_validate(training), dataset_fingerprint))
+    if "nsd_tau" in volume_metrics.columns and len(volume_metrics):  # the tolerance used (auto resolved)
+        mlflow.set_tag("nsd_tau", str(float(volume_metrics["nsd_tau"].iloc[0])))
     mlflow.log_metrics(summary_metrics(metrics_summary))
     mlflow.log_text(volume_metrics.to_csv(index=False), "evaluation/volume_metrics.csv")
     mlflow.log_text(metrics_summary.to_csv(index=False), "evaluation/metrics_summary.csv")
     mlflow.log_text(baseline_metrics.to_csv(index=False), "evaluation/baseline_metrics.csv")
     mlflow.log_text(training_history.to_csv(index=False), "training_history.csv")
     mlflow.set_tag("evaluated", "true")
-    return {"run_id": run.info.run_id, "loss": loss, "fold_idx": fold_idx}
+    return {"run_id": run.info.run_id, "loss": loss, "fold_idx": fold_idx, "seed": seed}

@@ -11,6 +11,7 @@ import pandas as pd
 from mlflow import MlflowClient
 
 from minivess_kedro.pipelines.reporting.params import ReportingParams
+from minivess_kedro.sweep.grid import Cell
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +40,13 @@ def _candidate_runs(client: MlflowClient, params: ReportingParams, last_evaluate
 def collect_study_runs(
     reporting: dict, last_evaluated_run: dict, dataset_fingerprint: dict
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The latest finished, evaluated run of each loss and fold, with their tables.
+    """The latest finished, evaluated run of each loss, fold and seed, with their tables.
 
     ``last_evaluated_run`` (written by the evaluation) orders reporting after evaluation in a
     whole-study ``kedro run``, whose own run is then included although still running.
 
     Returns:
-        ``(runs, volume_metrics, histories)``: one row per run (id, loss, fold, start time,
+        ``(runs, volume_metrics, histories)``: one row per run (id, loss, fold, seed, start time,
         tags, params as JSON); the per-volume metrics and the epoch histories with a ``run_id``
         column.
 
@@ -62,8 +63,8 @@ def collect_study_runs(
         if tags.get("dataset_fingerprint") != dataset_fingerprint["fingerprint"]:
             other_data += 1  # another dataset (e.g. synthetic vs real) never enters this report
             continue
-        if "loss" in tags and "fold_idx" in tags:
-            latest[(tags["loss"], int(tags["fold_idx"]))] = run
+        if "loss" in tags and "fold_idx" in tags:  # runs from before seeds were a dimension are seed 0
+            latest[(tags["loss"], int(tags["fold_idx"]), int(tags.get("seed", 0)))] = run
     if other_data:
         logger.warning("%d evaluated run(s) of another dataset left out of the report", other_data)
     if not latest:
@@ -72,13 +73,14 @@ def collect_study_runs(
             "(training and evaluation) first, or list run ids in reporting.run_ids"
         )
     rows, tables, histories = [], [], []
-    for (loss, fold_idx), run in sorted(latest.items()):
+    for (loss, fold_idx, seed), run in sorted(latest.items()):
         run_id = run.info.run_id
         rows.append(
             {
                 "run_id": run_id,
                 "loss": loss,
                 "fold_idx": fold_idx,
+                "seed": seed,
                 "start_time": run.info.start_time,
                 "tags": pd.Series(run.data.tags).to_json(),
                 "params": pd.Series(run.data.params).to_json(),
@@ -86,5 +88,6 @@ def collect_study_runs(
         )
         tables.append(_csv(client, run_id, "evaluation/volume_metrics.csv").assign(run_id=run_id))
         histories.append(_csv(client, run_id, "training_history.csv").assign(run_id=run_id))
-    logger.info("Reporting on %d runs: %s", len(rows), ", ".join(f"{r['loss']}-fold{r['fold_idx']}" for r in rows))
+    names = ", ".join(Cell(r["loss"], r["fold_idx"], r["seed"]).name for r in rows)
+    logger.info("Reporting on %d runs: %s", len(rows), names)
     return pd.DataFrame(rows), pd.concat(tables, ignore_index=True), pd.concat(histories, ignore_index=True)

@@ -17,6 +17,7 @@ from minivess_kedro.reporting import (
     example_from_volumes,
     pick_examples,
 )
+from minivess_kedro.sweep.grid import seed_suffix
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ def _records(runs: pd.DataFrame, volume_metrics: pd.DataFrame, histories: pd.Dat
                 run_id=row.run_id,
                 loss=row.loss,
                 fold_idx=int(row.fold_idx),
+                seed=int(getattr(row, "seed", 0)),
                 volume_metrics=volume_metrics[volume_metrics["run_id"] == row.run_id].drop(columns="run_id"),
                 history=histories[histories["run_id"] == row.run_id].drop(columns="run_id"),
                 params=json.loads(row.params),
@@ -38,7 +40,10 @@ def _records(runs: pd.DataFrame, volume_metrics: pd.DataFrame, histories: pd.Dat
     return records
 
 
-def _protocol(runs: list[RunRecord], splits: dict, fingerprint: dict) -> dict:
+def _protocol(runs: list[RunRecord], fingerprint: dict) -> dict:
+    """The data and code behind the runs; the study design (protocol, folds, seeds, what each run
+    was tested and selected on) is read by the report from each run's own record."""
+
     def values(source: str, key: str) -> list[str]:
         return sorted({getattr(r, source).get(key, "?") for r in runs})
 
@@ -48,17 +53,10 @@ def _protocol(runs: list[RunRecord], splits: dict, fingerprint: dict) -> dict:
             "volumes": fingerprint["num_volumes"],
             "dataset_fingerprint": fingerprint["fingerprint"],
         },
-        "splits": {
-            "num_folds": len(splits["folds"]),
-            "held_out_test_volumes": len(splits.get("test", [])),
-            "seed": splits.get("seed"),
-            "strategy": splits.get("strategy"),
-            "checkpoint_selected_on_reported_volumes": not splits.get("test"),
-        },
         "training": {
             "compute_profiles": values("tags", "compute_profile"),
             "max_epochs": values("params", "training.max_epochs"),
-            "seeds": values("params", "training.seed"),
+            "base_seeds": values("params", "training.seed"),
             "patch_size": values("params", "training.compute.patch_size"),
         },
         "code": {"git_commits": values("tags", "git_commit"), "kedro_env": values("tags", "kedro_env")},
@@ -72,7 +70,6 @@ def build_study_report(
     baseline_metrics: pd.DataFrame,
     raw_images: dict,
     raw_labels: dict,
-    splits: dict,
     dataset_fingerprint: dict,
     reporting: dict,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, str, str]:
@@ -92,12 +89,12 @@ def build_study_report(
         seed=params.bootstrap.seed,
     )
     runs = _records(study_runs, study_volume_metrics, study_histories)
-    examples = []
+    examples, seeds = [], {run.run_id: run.seed for run in runs}
     for choice in pick_examples(runs, settings):
         prediction_path = (
             Path(params.predictions_root)
             / choice.loss
-            / f"fold_{choice.fold_idx}"
+            / f"fold_{choice.fold_idx}{seed_suffix(seeds[choice.run_id])}"
             / "predictions"
             / params.postprocessing
             / f"{choice.volume_id}.nii.gz"
@@ -113,7 +110,7 @@ def build_study_report(
                 read_nifti(prediction_path).array,
             )
         )
-    report = build_report(runs, baseline_metrics, examples, _protocol(runs, splits, dataset_fingerprint), settings)
+    report = build_report(runs, baseline_metrics, examples, _protocol(runs, dataset_fingerprint), settings)
     figures = {
         f"{name}.png": figure for name, figure in report.figures.items()
     }  # the Markdown links figures/<name>.png

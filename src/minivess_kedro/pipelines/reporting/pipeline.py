@@ -29,7 +29,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "baseline_metrics": "baseline_metrics",
                     "raw_images": "raw_images",
                     "raw_labels": "raw_labels",
-                    "splits": "splits",
                     "dataset_fingerprint": "dataset_fingerprint",
                     "reporting": "params:reporting",
                 },

@@ -29,6 +29,7 @@ from minivess_kedro.training.distributed import (
     start_process_group,
     stop_process_group,
 )
+from minivess_kedro.training.lineage import model_lineage
 from minivess_kedro.training.seeding import seed_everything
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def _run_settings(loss: str, params: TrainingParams, fold_split: dict, fingerpri
     return {
         "loss": loss,
         "fold_idx": fold_split["fold_idx"],
+        "protocol": fold_split.get("protocol"),
         "train_ids": fold_split["train"],
         "val_ids": fold_split["val"],
         "dataset_fingerprint": fingerprint["fingerprint"],
@@ -114,19 +116,23 @@ def train_model(
     fold_split: dict,
     dataset_fingerprint: dict,
     loss: str,
+    seed: int,
     params: dict,
-) -> tuple[dict[str, torch.Tensor], pd.DataFrame, dict, dict]:
+) -> tuple[dict[str, torch.Tensor], pd.DataFrame, dict, dict, dict]:
     """Trains DynUNet on the fold's training volumes, selecting on its validation volumes.
 
     Resumes from ``<checkpoint_dir>/last.pt`` when a run with the same settings was interrupted,
     and returns at once when that run had finished. Under ``torchrun`` every process runs this
     node and trains a DDP replica (docs/training.md); only rank 0's outputs are saved.
+    ``seed`` is the run's repeat index: it trains with ``training.seed + seed``.
 
     Returns:
-        The best model state dict, the per-epoch history, the model config (JSON-ready) and a
-        summary (best epoch, best validation DSC, stopping reason, resume point).
+        The best model state dict, the per-epoch history, the model config (JSON-ready), a
+        summary (best epoch, best validation DSC, stopping reason, resume point) and the model's
+        lineage (the ids it was trained and selected on, see ``minivess_kedro.training.lineage``).
     """
     params = TrainingParams.model_validate(params)
+    params = params.model_copy(update={"seed": params.seed + seed})
     check_fold_is_current(splits, fold_split)
     loss_kwargs = params.loss_kwargs.get(loss, {})
     loss_fn = build_loss(loss, **loss_kwargs)  # an unknown loss or kwarg fails here, before any loading
@@ -142,14 +148,14 @@ def train_model(
         )
     try:
         loader = per_process_loader(loader, context)  # a bad global batch fails before any loading
-        start_tracking(run_tags(loss, fold_split["fold_idx"], params, dataset_fingerprint))
+        start_tracking(run_tags(loss, fold_split, seed, params, dataset_fingerprint))
         volumes = (raw_images, raw_labels, fold_split)
         trained = _train(volumes, dataset_fingerprint, loss, params, context, device, (loss_fn, loader, window, fit))
     except BaseException:
         stop_process_group()
         raise
     stop_process_group(finished=True)
-    return trained
+    return (*trained, model_lineage(loss, fold_split, seed, dataset_fingerprint["fingerprint"]))
 
 
 def _train(
@@ -187,6 +193,8 @@ def _train(
         "best_val_dsc": result.best_val_dsc,
         "epochs": len(result.history),
         "stopped_early": result.stopped_early,
+        "late_term_epoch": result.late_term_epoch,  # first epoch with warp's/topo's term on (None: no such term)
+        "training_seed": params.seed,
         "resumed_from_epoch": result.resumed_from_epoch,
         "device": str(device),
         "processes": context.world_size,

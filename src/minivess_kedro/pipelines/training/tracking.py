@@ -22,11 +22,15 @@ logger = logging.getLogger(__name__)
 MODEL_CODE = Path(__file__).with_name("registered_model.py")
 
 
-def run_tags(loss: str, fold_idx: int, params: TrainingParams, dataset_fingerprint: dict) -> dict[str, str]:
+def run_tags(
+    loss: str, fold_split: dict, seed: int, params: TrainingParams, dataset_fingerprint: dict
+) -> dict[str, str]:
     """The tags that identify a run of the study (DESIGN.md section 5)."""
     return {
         "loss": loss,
-        "fold_idx": str(fold_idx),
+        "fold_idx": str(fold_split["fold_idx"]),
+        "seed": str(seed),
+        "protocol": str(fold_split.get("protocol") or "unknown"),
         "compute_profile": params.compute.profile,
         "git_commit": git_commit(),
         "dataset_fingerprint": dataset_fingerprint["fingerprint"],
@@ -93,12 +97,15 @@ def log_training_run(
     training_summary: dict,
     training_history: pd.DataFrame,
     fold_split: dict,
+    model_lineage: dict,
     dataset_fingerprint: dict,
     loss: str,
+    seed: int,
     params: dict,
 ) -> dict:
     """Tags the active run and logs the artifacts of DESIGN.md section 5 (the resolved parameters
-    are logged by the project hook); registers the best model.
+    are logged by the project hook); registers the best model, its version tagged with the
+    volumes it was trained and selected on (``model_lineage.json`` in the run).
 
     Returns:
         ``{"run_id", "registered_model", "version"}`` (empty strings without an active run).
@@ -109,11 +116,12 @@ def log_training_run(
         if is_main_process():  # DDP ranks other than 0 have no run by design: rank 0 records the job
             logger.warning("No active MLflow run (kedro-mlflow disabled?): nothing logged")
         return {"run_id": "", "registered_model": "", "version": ""}
-    tags = run_tags(loss, fold_split["fold_idx"], params, dataset_fingerprint)
+    tags = run_tags(loss, fold_split, seed, params, dataset_fingerprint)
     commit = tags["git_commit"]
     mlflow.set_tags(tags)
     mlflow.log_metrics({"best_val_dsc": training_summary["best_val_dsc"], "best_epoch": training_summary["best_epoch"]})
     mlflow.log_dict(fold_split, "split.json")
+    mlflow.log_dict(model_lineage, "model_lineage.json")
     mlflow.log_dict(model_config, "model_config.json")
     mlflow.log_text(frozen_requirements(), "requirements.txt")
     mlflow.log_text(commit + "\n", "git_commit.txt")
