@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
+from minivess_kedro.training.lineage import LeakageError
 from tests.pipelines.test_training_session import _client, _run, _runs
 
 ALL = ["data_ingestion", "splitting", "training", "evaluation", "reporting"]
@@ -48,6 +52,35 @@ def test_evaluation_is_logged_and_rerun_alone_gives_the_same_metrics(project_cop
             "evaluation/metrics_summary.csv",
             "evaluation/baseline_metrics.csv",
         }
+
+
+@pytest.mark.slow
+def test_seed_runs_and_reevaluation_after_a_split_change(project_copy, tmp_path) -> None:
+    """kedro run --env test --params loss=dice_ce,fold_idx=0,seed=1; then the splits change and
+    kedro run --env test --pipelines evaluation ... is refused, naming the volumes the model saw."""
+    _run(project_copy, {"loss": "dice_ce", "fold_idx": 0, "seed": 1}, pipelines=ALL[:4])
+    models = project_copy / "data" / "test-env" / "06_models" / "synthetic" / "dice_ce"
+    lineage = json.loads((models / "fold_0-seed1" / "model_lineage.json").read_text())
+    summary = json.loads((models / "fold_0-seed1" / "training_summary.json").read_text())
+    fold = json.loads((project_copy / "data/test-env/03_primary/synthetic/splits/fold_0.json").read_text())
+    assert not (models / "fold_0").exists()  # seed 0's folder is another run's
+    assert (lineage["train_ids"], lineage["val_ids"], lineage["test_ids"]) == (fold["train"], fold["val"], fold["test"])
+    assert lineage["protocol"] == "nested" and lineage["seed"] == 1 and summary["training_seed"] == 42 + 1
+    (run,) = _runs(project_copy, "dice_ce-fold0-seed1")
+    assert (run.data.tags["seed"], run.data.tags["protocol"]) == ("1", "nested")
+    manifest = pd.read_csv(project_copy / "data/test-env/02_intermediate/synthetic/volume_manifest.csv")
+    coarsest = manifest[["spacing_h_um", "spacing_w_um", "spacing_d_um"]].to_numpy().max()
+    assert float(run.data.tags["nsd_tau"]) == pytest.approx(coarsest)  # nsd_tau: auto
+    logged = _client(project_copy).download_artifacts(
+        run.info.run_id, "model_lineage.json", str(tmp_path / "artifacts")
+    )
+    assert json.loads(Path(logged).read_text()) == lineage
+
+    # The lab switches to a fixed hold-out set: today's test volumes include the model's training volumes.
+    holdout = {"loss": "dice_ce", "fold_idx": 0, "seed": 1, "splitting": {"protocol": "holdout", "test_size": 3}}
+    _run(project_copy, holdout, pipelines=["splitting"])
+    with pytest.raises(LeakageError, match=r"(?s)would be scored on volumes it saw.*that it was trained on: \['mv"):
+        _run(project_copy, holdout, pipelines=["evaluation"])
 
 
 @pytest.mark.slow
