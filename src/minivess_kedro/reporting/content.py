@@ -9,6 +9,8 @@ from typing import Any
 import pandas as pd
 
 from minivess_kedro.reporting import formatting as fmt
+from minivess_kedro.reporting.design import StudyDesign
+from minivess_kedro.reporting.design_text import design_blocks
 from minivess_kedro.reporting.document import Alert, Block, Bullets, FigureRef, Heading, Paragraph, Table
 from minivess_kedro.reporting.metric_info import metric_label
 from minivess_kedro.reporting.protocol import protocol_table, run_table
@@ -52,6 +54,7 @@ class ReportContent:
     comparisons: pd.DataFrame
     effect: pd.DataFrame
     figure_names: tuple[str, ...]
+    design: StudyDesign
     comparison_note: str | None = None
     comparison_caveat: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -99,9 +102,14 @@ def _replaced_note(c: ReportContent) -> str | None:
 
 def _results(c: ReportContent) -> list[Block]:
     s = c.settings
+    mean = (
+        "Mean over volumes of each volume's value (averaged over its seeds; each volume is tested by one fold)"
+        if c.design.nested
+        else "Mean over folds of each fold's mean over volumes (and seeds)"
+    )
     caption = (
-        "Mean over folds of each fold's mean over volumes, with its bootstrap interval over volumes "
-        "(each volume averaged over folds first). Baselines are computed once, not per fold."
+        f"{mean}, with its bootstrap interval over volumes (each volume averaged over seeds and folds first). "
+        "Baselines are computed once, not per fold or seed."
     )
     blocks: list[Block] = [
         Heading("Results by loss"),
@@ -114,19 +122,22 @@ def _results(c: ReportContent) -> list[Block]:
     if c.comparison_note or len(c.comparisons) == 0:
         return [*blocks, Paragraph(c.comparison_note or "No comparison could be made.")]
     pairing = (
-        "each volume's paired differences averaged over the common folds (n = volumes)"
+        "each volume's paired differences averaged over the common (fold, seed) pairs (n = volumes)"
         if s.pairing == "volume"
-        else "every (fold, volume) pair pooled as one observation (n = pairs; volumes repeat across folds)"
+        else "every (fold, volume) pair, averaged over seeds, pooled as one observation (n = pairs; volumes "
+        "repeat across folds)"
     )
     caption = (
-        f"Loss minus `{s.reference_loss}`: mean difference [paired bootstrap interval], Holm-adjusted Wilcoxon "
-        f"signed-rank p-value (across the losses, per metric); * marks p <= {s.alpha:.2g}. A loss's fold-k run is "
-        f"paired with the reference's fold-k run on the same volumes, {pairing}. For distances and Betti errors a "
-        "negative difference is an improvement."
+        f"Loss minus `{s.reference_loss}`: mean difference (seed SD: its standard deviation across seeds) "
+        f"[paired bootstrap interval], Holm-adjusted Wilcoxon signed-rank p-value (across the losses, per metric); "
+        f"* marks p <= {s.alpha:.2g}. A loss's (fold k, seed s) run is paired with the reference's (fold k, seed s) "
+        f"run on the same volumes, {pairing}. For distances and Betti errors a negative difference is an improvement."
     )
     if c.comparison_caveat:
         blocks.append(Alert(c.comparison_caveat))
-    return [*blocks, Table(fmt.comparison_display(c.comparisons, s.metrics, c.unit, s.alpha), caption)]
+    blocks.append(Table(fmt.comparison_display(c.comparisons, s.metrics, c.unit, s.alpha), caption))
+    below = [fmt.below_seed_spread(c.comparisons, m, c.unit, s.reference_loss) for m in s.metrics]
+    return [*blocks, *[Paragraph(text) for text in below if text]]
 
 
 def _postprocessing(c: ReportContent) -> list[Block]:
@@ -144,13 +155,19 @@ def _figures(c: ReportContent) -> list[Block]:
 def _protocol(c: ReportContent) -> list[Block]:
     runs = run_table(c.runs, c.settings.reference_loss)
     runs["best_val_dsc"] = [fmt.number("dsc", v) for v in runs["best_val_dsc"]]
-    runs["best_epoch"] = runs["best_epoch"].astype(str).replace("<NA>", "–")
+    for column in ("term_on_epoch", "best_epoch"):
+        runs[column] = ["–" if pd.isna(v) else str(int(v)) for v in runs[column]]
+    table = protocol_table(c.protocol)
+    if c.design.declared:  # the runs' own protocol is the study design; the caller's split summary may differ
+        table = table[~table["item"].str.startswith("splits.")]
     blocks: list[Block] = [Heading("Protocol")]
-    blocks += [Table(protocol_table(c.protocol))] if c.protocol else [Paragraph("No protocol was given.")]
-    blocks.append(
-        Table(runs, "Runs (best epoch: where the validation DSC peaked, numbered as in the training history).")
+    blocks += [Table(table)] if len(table) else [Paragraph("No protocol was given.")]
+    caption = (
+        "Runs (best epoch: the epoch whose checkpoint was kept, where the validation DSC peaked, for losses with a "
+        "late term only among the epochs with the term on (term on: its first such epoch); numbered as in the "
+        "training history)."
     )
-    return blocks
+    return [*blocks, Table(runs, caption)]
 
 
 def _methods(c: ReportContent) -> list[Block]:
@@ -170,9 +187,12 @@ def _methods(c: ReportContent) -> list[Block]:
 
 def report_blocks(c: ReportContent) -> list[Block]:
     """The whole report, in reading order."""
-    folds = Table(fmt.fold_display(c.fold_table, c.settings.metrics, c.unit), "Mean over volumes per run.")
+    folds = Table(
+        fmt.fold_display(c.fold_table, c.settings.metrics, c.unit), "Mean over volumes per run (fold x seed)."
+    )
     return [
         *_overview(c),
+        *design_blocks(c.design, c.comparisons, c.settings, c.unit),
         *_headlines(c),
         *_results(c),
         *_postprocessing(c),

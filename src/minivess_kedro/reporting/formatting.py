@@ -41,7 +41,7 @@ def entry_name(loss: str, kind: str, reference: str) -> str:
 
 
 def loss_display(table: pd.DataFrame, metrics: Sequence[str], reference: str, unit: str) -> pd.DataFrame:
-    """Loss table as ``mean [CI]`` per metric, with fold and volume counts."""
+    """Loss table as ``mean [CI]`` per metric, with fold, seed and volume counts."""
     rows = []
     for (loss, kind), group in table.groupby(["loss", "kind"], sort=False):
         by_metric = group.set_index("metric")
@@ -51,13 +51,18 @@ def loss_display(table: pd.DataFrame, metrics: Sequence[str], reference: str, un
             row[metric_label(m, unit)] = f"{number(m, r['mean'])} {interval(m, r['ci_low'], r['ci_high'])}".strip()
         first = group.iloc[0]
         row["folds"] = "–" if pd.isna(first["n_folds"]) else str(int(first["n_folds"]))
+        row["seeds"] = "–" if pd.isna(first["n_seeds"]) else str(int(first["n_seeds"]))
         row["volumes"] = str(int(first["n_volumes"]))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def comparison_display(table: pd.DataFrame, metrics: Sequence[str], unit: str, alpha: float) -> pd.DataFrame:
-    """Comparisons as ``Δ [CI], p_Holm`` per metric; ``*`` marks p_Holm <= alpha."""
+    """Comparisons as ``Δ (seed SD s) [CI] p=p_Holm`` per metric; ``*`` marks p_Holm <= alpha.
+
+    The seed spread (standard deviation across seeds of the per-seed mean difference) stands next
+    to the difference; it is left out with fewer than two seeds.
+    """
     rows = []
     for loss, group in table.groupby("loss", sort=False):
         by_metric = group.set_index("metric")
@@ -69,17 +74,20 @@ def comparison_display(table: pd.DataFrame, metrics: Sequence[str], unit: str, a
                 continue
             star = " *" if r["p_holm"] <= alpha else ""
             ci = interval(m, r["ci_low"], r["ci_high"], signed=True)
-            row[metric_label(m, unit)] = f"{number(m, r['mean_diff'], signed=True)} {ci} p={p_text(r['p_holm'])}{star}"
+            spread = "" if math.isnan(r["seed_spread"]) else f" (seed SD {number(m, r['seed_spread'])})"
+            diff = number(m, r["mean_diff"], signed=True)
+            row[metric_label(m, unit)] = f"{diff}{spread} {ci} p={p_text(r['p_holm'])}{star}".replace("  ", " ")
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def fold_display(table: pd.DataFrame, metrics: Sequence[str], unit: str) -> pd.DataFrame:
-    """Per-fold means: one row per loss x fold."""
-    wide = table.pivot_table(index=["loss", "fold_idx"], columns="metric", values="mean", sort=False)
+    """Per-run means: one row per loss x fold x seed."""
+    wide = table.pivot_table(index=["loss", "fold_idx", "seed"], columns="metric", values="mean", sort=False)
     rows = []
-    for (loss, fold), r in wide.iterrows():
-        rows.append({"loss": loss, "fold": str(fold), **{metric_label(m, unit): number(m, r[m]) for m in metrics}})
+    for (loss, fold, seed), r in wide.iterrows():
+        cells = {metric_label(m, unit): number(m, r[m]) for m in metrics}
+        rows.append({"loss": loss, "fold": str(fold), "seed": str(seed), **cells})
     return pd.DataFrame(rows)
 
 
@@ -118,3 +126,41 @@ def headline(loss_table: pd.DataFrame, comparisons: pd.DataFrame, metric: str, r
         diff = number(metric, r["mean_diff"], signed=True)
         text += f"; vs `{reference}` {diff} {ci}, Holm p={p_text(r['p_holm'])}: {r['verdict']}"
     return text + "."
+
+
+def below_seed_spread(comparisons: pd.DataFrame, metric: str, unit: str, reference: str) -> str | None:
+    """One sentence naming the losses whose ``|mean_diff|`` on ``metric`` is below its seed spread."""
+    rows = comparisons[comparisons["metric"] == metric]
+    small = rows[rows["mean_diff"].abs() < rows["seed_spread"]]
+    if small.empty:
+        return None
+    items = ", ".join(
+        f"`{r.loss}` ({number(metric, r.mean_diff, signed=True)}, seed SD {number(metric, r.seed_spread)})"
+        for r in small.itertuples()
+    )
+    return (
+        f"**{metric_label(metric, unit)}**: the differences of {items} from `{reference}` are smaller than the "
+        "seed-to-seed spread: retraining with another seed could change their sign."
+    )
+
+
+def detectable_sentence(comparisons: pd.DataFrame, metric: str, unit: str, alpha: float) -> str | None:
+    """What the design can detect on ``metric``: n non-zero differences and the detectable difference.
+
+    With several losses compared the median of their detectable differences is given, and the
+    range of n when it differs between losses.
+    """
+    rows = comparisons[(comparisons["metric"] == metric) & (comparisons["n_pairs"] > 0)]
+    if rows.empty:
+        return None
+    n_low, n_high = int(rows["n_nonzero"].min()), int(rows["n_nonzero"].max())
+    n = str(n_low) if n_low == n_high else f"{n_low}–{n_high}"
+    m = len(rows)
+    value = float(rows["detectable_diff"].median())
+    start = f"**{metric_label(metric, unit)}**: with n = {n} non-zero paired differences this design can detect"
+    if value == math.inf:
+        return (
+            f"{start} no difference: none possible (even n differences of one sign give a Wilcoxon p-value above "
+            f"Holm alpha/m = {alpha:.2g}/{m})."
+        )
+    return f"{start} differences of about {number(metric, value)} (80% power, Holm alpha/m = {alpha:.2g}/{m})."

@@ -40,48 +40,85 @@ def _truthy(value: Any) -> bool:
     return value is True or str(value).strip().lower() in ("true", "yes", "1")
 
 
-def selection_biased(split: str, protocol: Mapping[str, Any]) -> bool:
+def selection_biased(split: str, protocol: Mapping[str, Any], declared: str | None = None) -> bool:
     """Whether the reported numbers come from the volumes the checkpoint was selected on.
 
-    True when the report uses the validation split (no held-out test set), or when the protocol
-    says so (``checkpoint_selected_on_reported_volumes``, top level or under ``splits``).
+    True when the report uses the validation split (no held-out test set), or when the runs
+    declare the ``previous`` protocol. Runs that declare no protocol (older runs) fall back on the
+    protocol mapping (``checkpoint_selected_on_reported_volumes``, top level or under ``splits``);
+    a declared ``nested`` or ``holdout`` protocol tests on volumes never used for selection, so
+    the runs' own word wins over the mapping.
+
+    Args:
+        split: the reported split.
+        protocol: the protocol mapping the caller passed.
+        declared: the protocol the runs declare (see
+            :func:`~minivess_kedro.reporting.design.declared_protocol`), or ``None``.
     """
+    if split == "val" or declared == "previous":
+        return True
+    if declared is not None:
+        return False
     splits = protocol.get("splits")
-    declared = protocol.get(SELECTION_KEY, splits.get(SELECTION_KEY) if isinstance(splits, Mapping) else None)
-    return split == "val" or _truthy(declared)
+    flag = protocol.get(SELECTION_KEY, splits.get(SELECTION_KEY) if isinstance(splits, Mapping) else None)
+    return _truthy(flag)
+
+
+def term_on_epoch(history: pd.DataFrame) -> float:
+    """First epoch with ``late_term_active == 1`` (late-term losses); NaN for other runs."""
+    if "late_term_active" not in history.columns:
+        return np.nan
+    active = history[pd.to_numeric(history["late_term_active"]) == 1]
+    return float(active["epoch"].min()) if len(active) else np.nan
 
 
 def _best_epoch(history: pd.DataFrame) -> tuple[float, float]:
-    """(epoch, val DSC) where the validation DSC peaked; NaN when it was never computed."""
-    if "val_dsc" not in history.columns or history["val_dsc"].isna().all():
+    """(epoch, val DSC) of the checkpoint the training kept; NaN when never validated.
+
+    The rule of training: the first epoch of the highest validation DSC, for a late-term loss
+    (history with ``late_term_active``) only among the epochs with the term on.
+    """
+    if "val_dsc" not in history.columns:
         return np.nan, np.nan
-    best = history.loc[pd.to_numeric(history["val_dsc"]).idxmax()]
+    eligible = history
+    if "late_term_active" in history.columns:
+        eligible = history[pd.to_numeric(history["late_term_active"]) == 1]
+    dsc = pd.to_numeric(eligible["val_dsc"])
+    if dsc.isna().all():
+        return np.nan, np.nan
+    best = eligible.loc[dsc.idxmax()]
     return float(best["epoch"]), float(best["val_dsc"])
 
 
 def run_table(runs: Sequence[RunRecord], reference: str = "") -> pd.DataFrame:
-    """One row per run: id, loss, fold, epochs trained, best epoch and its val DSC, profile, commit.
+    """One row per run: id, loss, fold, seed, epochs trained, late term on, best epoch and its val DSC,
+    profile, commit.
 
-    Rows are ordered by loss (``reference`` first, then alphabetically) and fold.
+    ``term_on_epoch`` is the first epoch with the late topological term on (NA for losses without
+    one); ``best_epoch`` the epoch whose checkpoint was kept (see :func:`_best_epoch`). Rows are
+    ordered by loss (``reference`` first, then alphabetically), fold and seed.
     """
     rows = []
-    for run in sorted(runs, key=lambda r: (r.loss != reference, r.loss, r.fold_idx)):
+    for run in sorted(runs, key=lambda r: (r.loss != reference, r.loss, r.fold_idx, r.seed)):
         epoch, dsc = _best_epoch(run.history)
+        commit = run.tags.get("git_commit", "")
         rows.append(
             {
                 "run_id": run.run_id,
                 "loss": run.loss,
                 "fold": int(run.fold_idx),
+                "seed": int(run.seed),
                 "epochs": len(run.history),
+                "term_on_epoch": term_on_epoch(run.history),
                 "best_epoch": epoch,
                 "best_val_dsc": dsc,
                 "compute_profile": run.tags.get("compute_profile", ""),
-                "git_commit": run.tags.get("git_commit", "")[:12]
-                + ("-dirty" if "dirty" in run.tags.get("git_commit", "") else ""),
+                "git_commit": commit[:12] + ("-dirty" if "dirty" in commit else ""),
             }
         )
     table = pd.DataFrame(rows)
-    table["best_epoch"] = table["best_epoch"].astype("Int64")
+    for column in ("term_on_epoch", "best_epoch"):
+        table[column] = table[column].astype("Int64")
     return table
 
 

@@ -9,8 +9,10 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from minivess_kedro.reporting.comparability import check_comparable
 from minivess_kedro.reporting.comparisons import compare_to_reference, power_caveat
 from minivess_kedro.reporting.content import TITLE, ReportContent, report_blocks
+from minivess_kedro.reporting.design import StudyDesign, study_design
 from minivess_kedro.reporting.document import to_html, to_markdown
 from minivess_kedro.reporting.examples import examples_figure
 from minivess_kedro.reporting.figures import dsc_vs_cldice, metric_boxplots, placeholder, training_curves
@@ -51,6 +53,8 @@ class Report:
         html: self-contained ``report.html`` (figures embedded as base64 PNG).
         split: the split the numbers come from (``test``, or ``val`` without a test set).
         selection_biased: whether the numbers come from the volumes the checkpoints were selected on.
+        design: the study design derived from the runs (protocol, folds, seeds, volumes, NSD
+            tolerance); ``None`` only for reports built by hand.
     """
 
     loss_table: pd.DataFrame
@@ -63,6 +67,7 @@ class Report:
     html: str
     split: str = "test"
     selection_biased: bool = False
+    design: StudyDesign | None = None
 
 
 def _check_postprocessing(runs: Sequence[RunRecord], split: str, postprocessing: str) -> None:
@@ -106,29 +111,38 @@ def build_report(
     """Compare the losses of a set of finished runs.
 
     Args:
-        runs: one per loss x fold.
+        runs: one per loss x fold x seed; their tags and params say under which protocol they
+            ran (see :mod:`~minivess_kedro.reporting.design`) and must agree on every setting of
+            :func:`~minivess_kedro.reporting.comparability.mixed_settings`.
         baselines: per-volume table of the classical baselines (``method``, ``id``, the metrics,
             ``diagonal``; optional ``split``), or ``None``.
         examples: slices for the example figure (see :func:`~minivess_kedro.reporting.pick_examples`).
         protocol: data, splits, profile, epochs, seeds, commit ...: rendered as the Protocol
-            section; ``splits.checkpoint_selected_on_reported_volumes`` flags selection bias.
+            section (its ``splits.*`` rows left out when the runs declare their protocol). For runs
+            without a ``protocol`` tag, ``checkpoint_selected_on_reported_volumes`` (top level or
+            under ``splits``) flags selection bias; runs tagged ``previous`` are always flagged.
         settings: reference loss, metrics, post-processing, bootstrap, pairing.
 
     Returns:
         The :class:`Report`.
 
     Raises:
-        ValueError: on no runs, a run lacking a metric column, two runs of one loss and fold,
-            runs with and without test rows, a missing post-processing, bad baselines or examples.
+        ValueError: on no runs, a run lacking a metric column, two runs of one loss, fold and
+            seed, runs trained or evaluated under different settings (one error naming each
+            setting and which runs have which value), runs with and without test rows, a
+            protocol that contradicts the tables, a missing post-processing, bad baselines or
+            examples.
     """
     if not isinstance(protocol, Mapping):
         raise ValueError(f"protocol must be a mapping, got {type(protocol).__name__}.")
     validate_runs(runs, settings.metrics)
+    check_comparable(runs)
     validate_examples(examples)
     split = report_split(runs)
     _check_postprocessing(runs, split, settings.postprocessing)
     every = run_values(runs, split, settings.metrics)
     main = every[every["postprocessing"] == settings.postprocessing]
+    design = study_design(runs, split, main)
     reported_ids = sorted(set(main["id"]))
     base, base_note = baseline_values(baselines, split, settings.metrics, settings.postprocessing, reported_ids)
     losses = loss_order(list(main["loss"]), settings.reference_loss)
@@ -137,7 +151,7 @@ def build_report(
         raise ValueError(f"baseline methods {clash} have the names of losses; rename them.")
     methods = sorted(set(base["loss"]))
     values = pd.concat([main, base], ignore_index=True) if len(base) else main
-    loss_tab = summary_table(values, split, settings, [*losses, *methods])
+    loss_tab = summary_table(values, split, settings, [*losses, *methods], nested=design.nested)
     comparisons, comparison_note = compare_to_reference(main, losses, settings)
     effect = postprocessing_effect(every, losses, settings)
     unit = distance_unit(protocol, table_distance_units(runs, baselines))
@@ -146,7 +160,7 @@ def build_report(
     content = ReportContent(
         settings=settings,
         split=split,
-        biased=selection_biased(split, protocol),
+        biased=selection_biased(split, protocol, design.protocol if design.declared else None),
         unit=unit,
         runs=tuple(runs),
         protocol=protocol,
@@ -155,6 +169,7 @@ def build_report(
         comparisons=comparisons,
         effect=effect,
         figure_names=tuple(figures),
+        design=design,
         comparison_note=comparison_note,
         comparison_caveat=power_caveat(comparisons, settings) if len(comparisons) else None,
         notes=(base_note,) if base_note else (),
@@ -172,4 +187,5 @@ def build_report(
         html=to_html(blocks, figures, TITLE),
         split=split,
         selection_biased=content.biased,
+        design=design,
     )

@@ -1,10 +1,14 @@
 """Per-fold and per-loss result tables (long format: one row per loss x metric).
 
-The loss table's point estimate is the mean over folds of each fold's mean over volumes; its
-confidence interval is a bootstrap over volumes of each volume's value averaged over folds. Under
-the held-out protocol every fold scores the same test volumes, so both have the same centre and
-the interval reflects how much the number would move with other test volumes (not with other
-training folds: ``fold_std`` shows that spread).
+Under the ``holdout`` (and ``previous``) protocol the loss table's point estimate is the mean over
+folds of each fold's mean over volumes (and seeds); its confidence interval is a bootstrap over
+volumes of each volume's value averaged over folds and seeds. Every holdout fold scores the same
+test volumes, so both have the same centre and the interval reflects how much the number would
+move with other test volumes (not with other training folds: ``fold_std`` shows that spread).
+
+Under the ``nested`` protocol each fold tests different volumes, each volume exactly once: the
+point estimate is the mean over volumes of each volume's value (averaged over its seeds), and the
+interval the bootstrap over those values; ``fold_std`` is still the spread of the fold means.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ LOSS_TABLE_COLUMNS: tuple[str, ...] = (
     "ci_high",
     "fold_std",
     "n_folds",
+    "n_seeds",
     "n_volumes",
     "n_nan_replaced",
     "split",
@@ -40,9 +45,9 @@ def fold_table(runs: Sequence[RunRecord], split: str, settings: ReportSettings) 
     """Per loss x fold x metric summary of each run (``summarize_metrics`` on its rows).
 
     Returns:
-        Columns ``loss``, ``fold_idx``, ``run_id``, ``metric`` and the summary's ``n``, ``mean``,
-        ``median``, ``std``, ``ci_low``, ``ci_high``, ``n_nan_replaced``; the reference loss
-        first, then the others alphabetically, folds in order.
+        Columns ``loss``, ``fold_idx``, ``seed``, ``run_id``, ``metric`` and the summary's ``n``,
+        ``mean``, ``median``, ``std``, ``ci_low``, ``ci_high``, ``n_nan_replaced``; the reference
+        loss first, then the others alphabetically, folds and seeds in order.
     """
     frames = []
     for run in runs:
@@ -53,25 +58,26 @@ def fold_table(runs: Sequence[RunRecord], split: str, settings: ReportSettings) 
         except ValueError as err:
             raise ValueError(f"{run.label}: {err}") from err
         summary = summary[["n", "mean", "median", "std", "ci_low", "ci_high", "n_nan_replaced"]].reset_index()
-        frames.append(summary.assign(loss=run.loss, fold_idx=int(run.fold_idx), run_id=run.run_id))
+        frames.append(summary.assign(loss=run.loss, fold_idx=int(run.fold_idx), seed=int(run.seed), run_id=run.run_id))
     table = pd.concat(frames, ignore_index=True)
-    columns = ["loss", "fold_idx", "run_id", "metric", "n", "mean", "median", "std", "ci_low", "ci_high"]
+    columns = ["loss", "fold_idx", "seed", "run_id", "metric", "n", "mean", "median", "std", "ci_low", "ci_high"]
     rank = {loss: i for i, loss in enumerate(loss_order(list(table["loss"]), settings.reference_loss))}
-    table = table.assign(_rank=table["loss"].map(rank)).sort_values(["_rank", "fold_idx"], kind="stable")
+    table = table.assign(_rank=table["loss"].map(rank)).sort_values(["_rank", "fold_idx", "seed"], kind="stable")
     return table[[*columns, "n_nan_replaced"]].reset_index(drop=True)
 
 
-def _row(values: pd.DataFrame, metric: str, settings: ReportSettings) -> dict:
+def _row(values: pd.DataFrame, metric: str, settings: ReportSettings, nested: bool) -> dict:
     """Loss-table numbers of one loss (or baseline) and metric from its values rows."""
     per_volume = volume_means(values)["value"].to_numpy(dtype=np.float64)
     low, high = bootstrap_mean_ci(per_volume, **settings.bootstrap_kwargs())
     folds = values["fold_idx"].dropna()
     if len(folds):
         per_fold = fold_means(values)["value"].to_numpy(dtype=np.float64)
-        mean, n_folds = float(per_fold.mean()), int(folds.nunique())
+        n_folds, n_seeds = int(folds.nunique()), int(values["seed"].nunique())
+        mean = float(per_volume.mean()) if nested else float(per_fold.mean())
         fold_std = float(per_fold.std(ddof=1)) if n_folds > 1 else float("nan")
-    else:  # a baseline: computed once, not per fold
-        mean, n_folds, fold_std = float(per_volume.mean()), pd.NA, float("nan")
+    else:  # a baseline: computed once, not per fold or seed
+        mean, n_folds, n_seeds, fold_std = float(per_volume.mean()), pd.NA, pd.NA, float("nan")
     return {
         "metric": metric,
         "mean": mean,
@@ -79,12 +85,15 @@ def _row(values: pd.DataFrame, metric: str, settings: ReportSettings) -> dict:
         "ci_high": high,
         "fold_std": fold_std,
         "n_folds": n_folds,
+        "n_seeds": n_seeds,
         "n_volumes": int(values["id"].nunique()),
         "n_nan_replaced": int(values["nan_replaced"].sum()),
     }
 
 
-def summary_table(values: pd.DataFrame, split: str, settings: ReportSettings, order: Sequence[str]) -> pd.DataFrame:
+def summary_table(
+    values: pd.DataFrame, split: str, settings: ReportSettings, order: Sequence[str], nested: bool = False
+) -> pd.DataFrame:
     """Loss (or baseline) x metric table from values rows of one post-processing.
 
     Args:
@@ -92,6 +101,8 @@ def summary_table(values: pd.DataFrame, split: str, settings: ReportSettings, or
         split: recorded in the ``split`` column.
         settings: metrics, bootstrap settings and post-processing.
         order: the losses in row order.
+        nested: the ``nested`` protocol (each volume tested by one fold): the mean is over
+            volumes, not over fold means.
 
     Returns:
         A table with :data:`LOSS_TABLE_COLUMNS`.
@@ -101,9 +112,11 @@ def summary_table(values: pd.DataFrame, split: str, settings: ReportSettings, or
         of_loss = values[values["loss"] == loss]
         kind = str(of_loss["kind"].iloc[0])
         for metric in settings.metrics:
-            rows.append({"loss": loss, "kind": kind, **_row(of_loss[of_loss["metric"] == metric], metric, settings)})
+            of_metric = of_loss[of_loss["metric"] == metric]
+            rows.append({"loss": loss, "kind": kind, **_row(of_metric, metric, settings, nested)})
     table = pd.DataFrame(rows, columns=[c for c in LOSS_TABLE_COLUMNS if c not in ("split", "postprocessing")])
     table["n_folds"] = table["n_folds"].astype("Int64")
+    table["n_seeds"] = table["n_seeds"].astype("Int64")
     return table.assign(split=split, postprocessing=settings.postprocessing)[list(LOSS_TABLE_COLUMNS)]
 
 

@@ -1,0 +1,119 @@
+"""Runs evaluated under different settings are never compared: which settings must agree, and the refusal.
+
+A paired difference means something only when the two runs differ in the loss alone. The settings
+below change the numbers themselves (what was tested, how long and how it was trained, how it was
+scored), so runs that differ in any of them are refused before any work. Bootstrap and baseline
+settings only change the report's statistics or the baselines, and the loss's own keyword
+arguments may differ between losses (they define the loss), but not among the runs of one loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from minivess_kedro.reporting.records import RunRecord
+
+#: Params that must agree: exact keys, and prefixes (a key starting with one).
+SAME_PARAMS: tuple[str, ...] = ("training.max_epochs", "training.patience")
+SAME_PARAM_PREFIXES: tuple[str, ...] = ("splitting.", "training.sliding_window.", "evaluation.")
+#: ``evaluation.*`` params that may differ (report statistics, baselines).
+FREE_PARAM_PREFIXES: tuple[str, ...] = ("evaluation.bootstrap.", "evaluation.baselines.")
+#: Value shown for a setting a run does not have.
+ABSENT = "(absent)"
+#: Name of the resolved NSD tolerance among the settings.
+NSD_TAU = "nsd_tau (volume_metrics column)"
+
+
+def _must_agree(key: str) -> bool:
+    """Whether param ``key`` changes what a run's numbers mean."""
+    if key.startswith(FREE_PARAM_PREFIXES):
+        return False
+    return key in SAME_PARAMS or key.startswith(SAME_PARAM_PREFIXES)
+
+
+def resolved_nsd_tau(table: pd.DataFrame) -> str | None:
+    """The ``nsd_tau`` a volume table was scored with, as text (``None`` without the column)."""
+    if "nsd_tau" not in table.columns:
+        return None
+    found = sorted({float(v) for v in pd.to_numeric(table["nsd_tau"]).dropna()})
+    return ", ".join(f"{v:g}" for v in found) if found else None
+
+
+def run_settings(run: RunRecord) -> dict[str, str]:
+    """The settings of one run that must agree with every other run's (name -> value as text)."""
+    settings = {key: str(value) for key, value in run.params.items() if _must_agree(key)}
+    if "protocol" in run.tags:
+        settings["protocol (tag)"] = str(run.tags["protocol"])
+    tau = resolved_nsd_tau(run.volume_metrics)
+    if tau is not None:
+        settings[NSD_TAU] = tau
+    return settings
+
+
+def _loss_kwargs(run: RunRecord) -> dict[str, str]:
+    """The run's own loss's keyword arguments (``training.loss_kwargs.<its loss>.*``)."""
+    prefix = f"training.loss_kwargs.{run.loss}."
+    return {f"{key} (runs of loss {run.loss!r})": str(v) for key, v in run.params.items() if key.startswith(prefix)}
+
+
+def _differences(runs: Sequence[RunRecord], settings: Sequence[Mapping[str, str]]) -> dict[str, dict[str, list[str]]]:
+    """``{setting: {value: [run ids]}}`` of the settings that do not agree across ``runs``."""
+    names = sorted({name for of_run in settings for name in of_run})
+    found = {}
+    for name in names:
+        holders: dict[str, list[str]] = {}
+        for run, of_run in zip(runs, settings, strict=True):
+            holders.setdefault(of_run.get(name, ABSENT), []).append(run.run_id)
+        if len(holders) > 1:
+            found[name] = dict(sorted(holders.items()))
+    return found
+
+
+def mixed_settings(runs: Sequence[RunRecord]) -> dict[str, dict[str, list[str]]]:
+    """Every setting the runs differ in, with which runs have which value.
+
+    Compared across all runs: the ``protocol`` tag; the ``splitting.*``, ``training.max_epochs``,
+    ``training.patience``, ``training.sliding_window.*`` and ``evaluation.*`` params (except
+    ``evaluation.bootstrap.*`` and ``evaluation.baselines.*``); the resolved ``nsd_tau`` column of
+    the volume tables. Compared among the runs of one loss: ``training.loss_kwargs.<loss>.*``. A
+    setting absent from every run is fine; absent from some runs is a value of its own
+    (:data:`ABSENT`).
+
+    Args:
+        runs: the runs of one report.
+
+    Returns:
+        ``{setting: {value: [run ids]}}``, settings sorted (the per-loss ones last), values
+        sorted; empty when the runs agree.
+    """
+    found = _differences(runs, [run_settings(run) for run in runs])
+    for loss in sorted({run.loss for run in runs}):
+        of_loss = [run for run in runs if run.loss == loss]
+        found |= _differences(of_loss, [_loss_kwargs(run) for run in of_loss])
+    return found
+
+
+def _shown(value: str) -> str:
+    return value if value == ABSENT else repr(value)
+
+
+def check_comparable(runs: Sequence[RunRecord]) -> None:
+    """Refuse runs that were trained or evaluated under different settings.
+
+    Raises:
+        ValueError: one error listing every differing setting (see :func:`mixed_settings`) and
+            which runs have which value.
+    """
+    found = mixed_settings(runs)
+    if not found:
+        return
+    lines = [
+        f"- {name}: " + "; ".join(f"{_shown(value)} in runs {ids}" for value, ids in holders.items())
+        for name, holders in found.items()
+    ]
+    raise ValueError(
+        "the runs were trained or evaluated under different settings and cannot be compared; rerun "
+        "the odd ones out or leave them out of the report:\n" + "\n".join(lines)
+    )

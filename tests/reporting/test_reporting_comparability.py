@@ -1,0 +1,95 @@
+"""Runs evaluated under different settings are refused, naming the setting and the runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from minivess_kedro.reporting import RunRecord
+from minivess_kedro.reporting.comparability import check_comparable, mixed_settings
+from tests.reporting import fakes
+
+
+def _run(loss: str, fold: int, params: dict | None = None, tags: dict | None = None, tau: float | None = None):
+    run = fakes.make_run(loss, fold, tags=tags)
+    table = run.volume_metrics if tau is None else run.volume_metrics.assign(nsd_tau=tau)
+    return RunRecord(run.run_id, loss, fold, table, run.history, run.params | (params or {}), run.tags)
+
+
+REFUSED = [
+    pytest.param(
+        [_run("dice_ce", 0, tau=2.0), _run("cbdice", 0, tau=3.0)],
+        "- nsd_tau (volume_metrics column): '2' in runs ['dice_ce-0']; '3' in runs ['cbdice-0']",
+        id="mixed nsd_tau",
+    ),
+    pytest.param(
+        [_run("dice_ce", 0, tau=2.0), _run("cbdice", 0)],
+        "- nsd_tau (volume_metrics column): (absent) in runs ['cbdice-0']; '2' in runs ['dice_ce-0']",
+        id="nsd_tau in some runs only",
+    ),
+    pytest.param(
+        [_run("dice_ce", 0, {"training.max_epochs": "100"}), _run("cbdice", 0, {"training.max_epochs": "50"})],
+        "- training.max_epochs: '100' in runs ['dice_ce-0']; '50' in runs ['cbdice-0']",
+        id="mixed max_epochs",
+    ),
+    pytest.param(
+        [_run("dice_ce", 0, tags={"protocol": "nested"}), _run("cbdice", 0, tags={"protocol": "holdout"})],
+        "- protocol (tag): 'holdout' in runs ['cbdice-0']; 'nested' in runs ['dice_ce-0']",
+        id="mixed protocol",
+    ),
+    pytest.param(
+        [_run("dice_ce", 0, {"evaluation.postprocessing": "['components']"}), _run("cbdice", 0)],
+        "- evaluation.postprocessing: (absent) in runs ['cbdice-0']; \"['components']\" in runs ['dice_ce-0']",
+        id="evaluation param in one run only",
+    ),
+    pytest.param(
+        [
+            _run("cbdice", 0, {"training.loss_kwargs.cbdice.alpha": "0.5"}),
+            _run("cbdice", 1, {"training.loss_kwargs.cbdice.alpha": "0.3"}),
+        ],
+        "- training.loss_kwargs.cbdice.alpha (runs of loss 'cbdice'): '0.3' in runs ['cbdice-1']; "
+        "'0.5' in runs ['cbdice-0']",
+        id="same loss, other kwargs",
+    ),
+]
+
+
+@pytest.mark.parametrize(("runs", "line"), REFUSED)
+def test_mixed_settings_are_refused_naming_setting_values_and_runs(runs: list[RunRecord], line: str) -> None:
+    with pytest.raises(ValueError, match="under different settings and cannot be compared") as error:
+        check_comparable(runs)
+    assert line in str(error.value).splitlines()
+
+
+ACCEPTED = [
+    pytest.param(
+        [
+            _run("cbdice", 0, {"training.loss_kwargs.cbdice.alpha": "0.5"}),
+            _run("cldice", 0, {"training.loss_kwargs.cldice.alpha": "0.3", "training.loss_kwargs.cbdice.alpha": "9"}),
+        ],
+        id="kwargs of different losses",
+    ),
+    pytest.param(
+        [_run("dice_ce", 0, {"evaluation.bootstrap.n_resamples": "999"}), _run("cbdice", 0)],
+        id="bootstrap settings",
+    ),
+    pytest.param(
+        [_run("dice_ce", 0, {"evaluation.baselines.frangi": "x"}), _run("cbdice", 0, {"training.lr": "0.1"})],
+        id="baseline settings and params not listed",
+    ),
+    pytest.param([_run("dice_ce", 0, tau=2.0), _run("cbdice", 1, tau=2.0)], id="the same nsd_tau"),
+    pytest.param([_run("dice_ce", 0), _run("cbdice", 1)], id="no setting anywhere"),
+]
+
+
+@pytest.mark.parametrize("runs", ACCEPTED)
+def test_settings_that_may_differ_are_accepted(runs: list[RunRecord]) -> None:
+    assert mixed_settings(runs) == {}
+    check_comparable(runs)
+
+
+def test_every_difference_is_in_one_error() -> None:
+    runs = [
+        _run("dice_ce", 0, {"training.patience": "15", "splitting.seed": "42"}, tau=2.0),
+        _run("cbdice", 0, {"training.patience": "10", "splitting.seed": "42"}, tau=1.0),
+    ]
+    assert set(mixed_settings(runs)) == {"training.patience", "nsd_tau (volume_metrics column)"}
