@@ -30,7 +30,14 @@ def tiny_fold() -> tuple[list[VolumeItem], list[VolumeItem]]:
 
 
 def run_training(
-    fold, folder, config: FitConfig, loss: str = "dice_ce", on_epoch_end=None, settings=None, restart=False
+    fold,
+    folder,
+    config: FitConfig,
+    loss: str = "dice_ce",
+    on_epoch_end=None,
+    settings=None,
+    restart=False,
+    loss_kwargs: dict | None = None,
 ):
     """Builds everything from the seed, as the training node does, and fits."""
     train_items, val_items = fold
@@ -38,6 +45,12 @@ def run_training(
     model = build_dynunet(DynUNetConfig(filters=(4, 8, 16, 32)))
     loader = LoaderSettings(patch_size=PATCH, batch_size=2, samples_per_volume=2)
     trainer = Trainer(
-        model, build_loss(loss), config, torch.device("cpu"), folder, settings or {"loss": loss}, restart=restart
+        model,
+        build_loss(loss, **(loss_kwargs or {})),
+        config,
+        torch.device("cpu"),
+        folder,
+        settings or {"loss": loss},
+        restart=restart,
     )
     return trainer.fit(train_items, val_items, loader, SlidingWindowConfig(roi_size=PATCH), on_epoch_end=on_epoch_end)

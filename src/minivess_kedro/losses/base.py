@@ -9,6 +9,8 @@ NaNs in 3D segmentation losses (sums over ~1e5 voxels, logs of small probabiliti
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 from torch.nn.functional import one_hot as _one_hot
@@ -72,13 +74,69 @@ class SegmentationLoss(nn.Module):
         raise NotImplementedError
 
 
+class LateTermStats:
+    """Running means of a late term's size during one epoch (plain Python floats, no graph).
+
+    Each recorded call adds the base loss value and the weighted late term (``lambda * term``);
+    :meth:`pop` returns the means and starts afresh. The ratio is the mean of the per-call ratios
+    ``weighted / base`` (calls with a base <= 0 are left out of the ratio: it has no meaning there).
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every recorded call."""
+        self.calls, self.ratio_calls = 0, 0
+        self.term_sum, self.ratio_sum = 0.0, 0.0
+
+    def add(self, base: float, weighted: float) -> None:
+        """Record one call's base loss value and weighted late term."""
+        self.calls += 1
+        self.term_sum += weighted
+        if base > 0.0:
+            self.ratio_calls += 1
+            self.ratio_sum += weighted / base
+
+    def pop(self) -> dict[str, float]:
+        """``late_term`` (mean weighted term) and ``late_term_ratio`` since the last pop; resets.
+
+        Returns ``{}`` when no call was recorded; the ratio is NaN when no call had a base > 0.
+        """
+        stats: dict[str, float] = {}
+        if self.calls:
+            ratio = self.ratio_sum / self.ratio_calls if self.ratio_calls else math.nan
+            stats = {"late_term": self.term_sum / self.calls, "late_term_ratio": ratio}
+        self.reset()
+        return stats
+
+
+def first_active_epoch(activate_at: float, max_epochs: int) -> int:
+    """The first epoch ``e`` with ``e / max_epochs >= activate_at`` (``max_epochs``: never).
+
+    Computed with the trainer's own comparison, so that float rounding (``0.7 * 10`` is
+    ``7.000000000000001``) cannot move it by one epoch.
+    """
+    if max_epochs < 1:
+        raise ValueError(f"max_epochs must be a positive integer, got {max_epochs}")
+    epoch = min(max(math.ceil(activate_at * max_epochs), 0), max_epochs)
+    while epoch > 0 and (epoch - 1) / max_epochs >= activate_at:
+        epoch -= 1
+    while epoch < max_epochs and epoch / max_epochs < activate_at:
+        epoch += 1
+    return epoch
+
+
 class TrainingProgressMixin:
     """A term that switches on late in training (the warping and TopoNet losses).
 
     The trainer calls :meth:`set_training_progress` with the fraction of training done; the
     term is active when that fraction is >= ``activate_at``. A fresh loss starts at progress 0.
+    While active, every call records the base value and the weighted term, so that the trainer
+    can report how large the term is next to the base loss (:meth:`pop_term_stats`).
     """
 
+    has_late_term = True
     activate_at: float
     progress: float
 
@@ -87,6 +145,8 @@ class TrainingProgressMixin:
             raise ValueError(f"activate_at must lie in [0, 1], got {activate_at}")
         self.activate_at = float(activate_at)
         self.progress = 0.0
+        self.term_stats = LateTermStats()
+        self.last_late_term = 0.0
 
     def set_training_progress(self, fraction: float) -> None:
         """Tell the loss how far training is (0 = start, 1 = end)."""
@@ -98,3 +158,23 @@ class TrainingProgressMixin:
     def term_active(self) -> bool:
         """Whether the late-training term is currently switched on."""
         return self.progress >= self.activate_at
+
+    def first_active_epoch(self, max_epochs: int) -> int:
+        """The first epoch whose progress ``epoch / max_epochs`` switches the term on."""
+        return first_active_epoch(self.activate_at, max_epochs)
+
+    def pop_term_stats(self) -> dict[str, float]:
+        """Means of ``late_term`` (lambda * term) and ``late_term_ratio`` (lambda * term / base)
+        over the calls since the last pop (only calls with the term active count); resets them."""
+        return self.term_stats.pop()
+
+    def _without_term(self, base: torch.Tensor) -> torch.Tensor:
+        """The base loss alone (term off): nothing to record, the last late term is 0."""
+        self.last_late_term = 0.0
+        return base
+
+    def _with_term(self, base: torch.Tensor, weighted: torch.Tensor) -> torch.Tensor:
+        """``base + weighted``, recording both values (detached floats) for :meth:`pop_term_stats`."""
+        self.last_late_term = float(weighted.detach())
+        self.term_stats.add(float(base.detach()), self.last_late_term)
+        return base + weighted

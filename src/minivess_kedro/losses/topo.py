@@ -54,8 +54,10 @@ class TopoNetLoss(TrainingProgressMixin, SegmentationLoss):
         probs = torch.softmax(logits, dim=1)
         labels = one_hot(target)
         ce = -(self.weight * labels * torch.log(probs + 1e-15)).sum(dim=1).mean()
-        if not self.term_active or self.lambda_topo == 0.0:
-            return ce
+        if not self.term_active:
+            return self._without_term(ce)
+        if self.lambda_topo == 0.0:
+            return self._with_term(ce, ce.new_zeros(()))
         p = probs[:, 1]
         p_np = p.detach().cpu().numpy()
         y_np = labels[:, 1].cpu().numpy()
@@ -63,4 +65,4 @@ class TopoNetLoss(TrainingProgressMixin, SegmentationLoss):
         weight_map = torch.from_numpy(np.stack([w for w, _ in maps])).to(p.device)
         ref_map = torch.from_numpy(np.stack([r for _, r in maps])).to(p.device)
         mse = ((p * weight_map - ref_map) ** 2).mean()
-        return ce + self.lambda_topo * mse
+        return self._with_term(ce, self.lambda_topo * mse)

@@ -49,12 +49,14 @@ class WarpingLoss(TrainingProgressMixin, SegmentationLoss):
         numerator = 2.0 * (probs * labels).sum(dim=spatial) + self.smooth_nr
         denominator = probs.sum(dim=spatial) + labels.sum(dim=spatial) + self.smooth_dr
         dice = (1.0 - numerator / denominator).mean()
-        if not self.term_active or self.lambda_warp == 0.0:
-            return dice
+        if not self.term_active:
+            return self._without_term(dice)
+        if self.lambda_warp == 0.0:
+            return self._with_term(dice, dice.new_zeros(()))
         pred = probs.argmax(dim=1).cpu().numpy().astype(bool)
         gt = (target[:, 0] > 0).cpu().numpy()
         masks = np.stack([critical_voxels(p, g) for p, g in zip(pred, gt, strict=True)])
         critical = torch.from_numpy(masks).to(device=logits.device)
         masked_target = (labels[:, 1] > 0) & critical
         ce = cross_entropy(probs * critical.unsqueeze(1), masked_target.long())
-        return dice + self.lambda_warp * ce
+        return self._with_term(dice, self.lambda_warp * ce)

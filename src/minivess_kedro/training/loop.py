@@ -50,6 +50,9 @@ class FitResult:
         stopped_early: patience ran out before ``max_epochs``.
         resumed_from_epoch: first epoch of this session when resumed, else ``None``.
         already_complete: nothing to do: the run had finished before.
+        late_term_epoch: first epoch with the loss's late topological term on (``warp``,
+            ``topo``); the best epoch is chosen among epochs from there on. ``None`` for a
+            loss without a late term.
     """
 
     history: list[dict[str, float]] = field(default_factory=list)
@@ -59,6 +62,14 @@ class FitResult:
     stopped_early: bool = False
     resumed_from_epoch: int | None = None
     already_complete: bool = False
+    late_term_epoch: int | None = None
+
+
+def late_term_epoch(loss_fn: nn.Module, max_epochs: int) -> int | None:
+    """The first epoch at which ``loss_fn``'s late term is on; ``None`` when it has none."""
+    if not getattr(loss_fn, "has_late_term", False):
+        return None
+    return loss_fn.first_active_epoch(max_epochs)
 
 
 @dataclass
@@ -77,7 +88,9 @@ class Trainer:
     Args:
         model: the network (moved to ``device``).
         loss_fn: called as ``loss_fn(logits, labels)``; told its progress through
-            ``set_training_progress(fraction)`` when it has that method.
+            ``set_training_progress(fraction)`` when it has that method. A loss with a late term
+            (``has_late_term``: warp, topo) is selected only among epochs with the term on, and
+            reports the term's size (``pop_term_stats``) into the history.
         config: optimisation settings.
         device: where to train.
         checkpoint_dir: ``last.pt`` (every epoch) and ``best.pt`` (best validation DSC) go here.
@@ -116,6 +129,11 @@ class Trainer:
             show_progress=self.distributed.is_main,
             distributed=self.distributed,
         )
+        self.late_term_epoch = late_term_epoch(loss_fn, config.max_epochs)
+        # Validations before the late term is on never count as an improvement, so that patience
+        # runs from the best epoch with the term on (a term that never comes on gates nothing).
+        never_on = self.late_term_epoch is None or self.late_term_epoch >= config.max_epochs
+        self.select_from = 0 if never_on else self.late_term_epoch
 
     def _checkpoint(self, state: _State) -> dict:
         return {
@@ -139,7 +157,7 @@ class Trainer:
         self.scheduler.load_state_dict(checkpoint["scheduler"])
         self.scaler.load_state_dict(checkpoint["scaler"])
         restore_rng_state(checkpoint["rng"])
-        return _State(
+        state = _State(
             epoch=checkpoint["epoch"],
             history=list(checkpoint["history"]),
             best_epoch=checkpoint["best_epoch"],
@@ -147,6 +165,13 @@ class Trainer:
             completed=checkpoint["completed"],
             stopped_early=checkpoint["stopped_early"],
         )
+        if not state.completed and 0 <= state.best_epoch < self.select_from:
+            # Written before selection waited for the late term: its best epoch cannot count.
+            logger.warning(
+                "Resumed best epoch %d precedes the late term (epoch %d): forgotten", state.best_epoch, self.select_from
+            )
+            state.best_epoch, state.best_val_dsc = -1, float("-inf")
+        return state
 
     def _best_model(self) -> dict[str, torch.Tensor]:
         best = self.checkpoint_dir / "best.pt"
@@ -180,7 +205,12 @@ class Trainer:
         seed_everything(self.config.seed, self.config.deterministic)
         checkpoint = self._resume_point()
         state = self._restore(checkpoint) if checkpoint else _State()
-        result = FitResult(resumed_from_epoch=state.epoch if checkpoint else None, already_complete=state.completed)
+        result = FitResult(
+            resumed_from_epoch=state.epoch if checkpoint else None,
+            already_complete=state.completed,
+            late_term_epoch=self.late_term_epoch,
+        )
+        self._warn_short_late_term()
         for record in state.history if on_epoch_end else ():
             on_epoch_end(int(record["epoch"]), record)
         if checkpoint:
@@ -197,6 +227,27 @@ class Trainer:
         result.history, result.best_epoch, result.best_val_dsc = state.history, state.best_epoch, state.best_val_dsc
         result.stopped_early, result.best_model = state.stopped_early, self._best_model()
         return result
+
+    def _warn_short_late_term(self) -> None:
+        """One warning when the late term will be on for fewer than ``patience`` epochs."""
+        first, config = self.late_term_epoch, self.config
+        if first is None or not self.distributed.is_main or config.max_epochs - first >= config.patience:
+            return
+        if first >= config.max_epochs:
+            logger.warning(
+                "The loss's late term is never on in %d epochs (activate_at too late): the run trains "
+                "and selects on the base loss alone",
+                config.max_epochs,
+            )
+        else:
+            logger.warning(
+                "The loss's late term will be active for only %d epochs (from epoch %d of %d), fewer "
+                "than the early-stopping patience (%d)",
+                config.max_epochs - first,
+                first,
+                config.max_epochs,
+                config.patience,
+            )
 
     def _resume_point(self) -> dict | None:
         """The checkpoint to resume from, read by rank 0 and handed to every process (so that the
@@ -219,16 +270,9 @@ class Trainer:
             self.loss_fn.set_training_progress(epoch / config.max_epochs)
         record: dict[str, float] = {"epoch": epoch, "lr": self.optimizer.param_groups[0]["lr"]}
         context = self.distributed
-        seed = config.seed * 100_003 + epoch
-        batches = epoch_loader(train_dataset, loader, seed, context.rank, context.world_size)
         # Epochs count from 0 everywhere (MLflow steps, the history, the summary); "3 of 10" is progress.
         description = f"epoch {epoch} ({epoch + 1} of {config.max_epochs})"
-        trained = train_one_epoch(
-            self.network, self.loss_fn, batches, self.optimizer, self.scaler, self.device, self.steps, description
-        )
-        # Dice/F1 are TorchMetrics states, already pooled across processes; the rest is averaged.
-        averaged = mean_across({k: v for k, v in trained.items() if k not in ("train_dice", "train_f1")}, context)
-        record |= {key: averaged.get(key, value) for key, value in trained.items()}
+        record |= self._train(epoch, train_dataset, loader, description)
         self.scheduler.step()
         sync_buffers(self.model, context)  # one set of BatchNorm statistics for validation and checkpoints
         last_epoch = epoch + 1 == config.max_epochs
@@ -246,7 +290,7 @@ class Trainer:
                 self.autocast,
             )
             record |= summarize_scores(gather_lists(scores, context))
-            improved = record["val_dsc"] > state.best_val_dsc
+            improved = epoch >= self.select_from and record["val_dsc"] > state.best_val_dsc
             if improved:
                 state.best_val_dsc, state.best_epoch = record["val_dsc"], epoch
         state.history.append(record)
@@ -263,3 +307,23 @@ class Trainer:
             state.best_epoch,
         )
         return improved
+
+    def _train(self, epoch: int, train_dataset, loader: LoaderSettings, description: str) -> dict[str, float]:
+        """Trains one epoch; the values averaged across processes, with the late term's size
+        (``late_term_active``, and while on ``late_term`` and ``late_term_ratio``) for a loss that has one."""
+        context, late = self.distributed, self.late_term_epoch is not None
+        if late:
+            self.loss_fn.pop_term_stats()  # drops what the last validation recorded: training steps only
+        seed = self.config.seed * 100_003 + epoch
+        batches = epoch_loader(train_dataset, loader, seed, context.rank, context.world_size)
+        trained = train_one_epoch(
+            self.network, self.loss_fn, batches, self.optimizer, self.scaler, self.device, self.steps, description
+        )
+        if late:
+            trained |= self.loss_fn.pop_term_stats()
+        # Dice/F1 are TorchMetrics states, already pooled across processes; the rest is averaged.
+        averaged = mean_across({k: v for k, v in trained.items() if k not in ("train_dice", "train_f1")}, context)
+        values = {key: averaged.get(key, value) for key, value in trained.items()}
+        if late:
+            values["late_term_active"] = float(self.loss_fn.term_active)
+        return values
