@@ -41,3 +41,11 @@ def variant_report() -> Report:
         "splits": {"num_folds": 2, "checkpoint_selected_on_reported_volumes": True},
     }
     return build_report(runs, None, [], protocol, SETTINGS)
+
+
+@pytest.fixture(scope="session")
+def nested_report() -> Report:
+    """3 losses x 3 outer folds x 2 seeds under the nested protocol (9 volumes, each tested once); the
+    caller's protocol mapping wrongly declares selection on the reported volumes (the runs' tag wins)."""
+    protocol = {"data_source": "synthetic", "splits": {"checkpoint_selected_on_reported_volumes": True}}
+    return build_report(fakes.make_nested_runs(), None, [], protocol, SETTINGS)

@@ -24,6 +24,14 @@ PATTERN = {
 DIAGONAL = 500.0
 #: The one NaN distance: cldice, fold 0, mv03 (exactly one empty mask).
 NAN_MASD = ("cldice", 0, "mv03")
+#: DSC added per unit of seed: the seeds of a loss differ by a known amount.
+SEED_SHIFT = {"dice_ce": 0.0, "cbdice": 0.006, "cldice": -0.004}
+
+#: The nested store: 9 volumes, 3 outer folds each testing 3 of them, 2 seeds.
+NESTED_IDS = tuple(f"mv{i:02d}" for i in range(1, 10))
+NESTED_FOLDS = (0, 1, 2)
+SEEDS = (0, 1)
+NSD_TAU = 2.0
 
 
 def dsc_value(loss: str, fold: int, index: int, postprocessing: str = "none") -> float:
@@ -32,13 +40,15 @@ def dsc_value(loss: str, fold: int, index: int, postprocessing: str = "none") ->
     return BASE_DSC[loss] + 0.01 * fold + PATTERN[loss][index] + bonus
 
 
-def _rows(loss: str, fold: int, split: str, ids: tuple[str, ...], postprocessing: str) -> list[dict]:
+def _rows(
+    loss: str, fold: int, split: str, ids: tuple[str, ...], postprocessing: str, seed: int = 0, offset: int = 0
+) -> list[dict]:
     # Stable seed (str hashes change per process); the same for every post-processing, so that
     # post-processing changes only what it is meant to change.
-    rng = np.random.default_rng(zlib.crc32(f"{loss}/{fold}/{split}".encode()))
+    rng = np.random.default_rng(zlib.crc32(f"{loss}/{fold}/{split}{f'/{seed}' if seed else ''}".encode()))
     rows = []
     for i, volume in enumerate(ids):
-        dsc = dsc_value(loss, fold, i % 5, postprocessing)
+        dsc = dsc_value(loss, fold, (i + offset) % 5, postprocessing) + SEED_SHIFT[loss] * seed
         row = {"id": volume, "split": split, "postprocessing": postprocessing, "dsc": dsc, "cldice": dsc + 0.05}
         row |= {"masd": 2.0 + rng.uniform(0, 1), "hd95": 8.0 + rng.uniform(0, 4), "nsd": 0.8 + rng.uniform(0, 0.1)}
         betti0 = float(rng.integers(0, 6))
@@ -82,6 +92,51 @@ def make_run(loss: str, fold: int, tags: dict[str, str] | None = None, **table_k
 
 def make_runs(losses: tuple[str, ...] = LOSSES, folds: tuple[int, ...] = (0, 1), **table_kwargs) -> list[RunRecord]:
     return [make_run(loss, fold, **table_kwargs) for loss in losses for fold in folds]
+
+
+def nested_test_ids(fold: int) -> tuple[str, ...]:
+    """The 3 volumes outer fold ``fold`` tests (every volume in exactly one fold)."""
+    return NESTED_IDS[3 * fold : 3 * fold + 3]
+
+
+def nested_dsc(loss: str, fold: int, seed: int, volume: str) -> float:
+    """The known test DSC of ``volume`` in the nested store."""
+    index = NESTED_IDS.index(volume)
+    return dsc_value(loss, fold, index % 5) + SEED_SHIFT[loss] * seed
+
+
+def make_nested_run(loss: str, fold: int, seed: int, params: dict[str, str] | None = None) -> RunRecord:
+    """One run of the nested store: its fold's test volumes, an inner validation subset, ``nsd_tau``."""
+    test_ids = nested_test_ids(fold)
+    inner_val = tuple(v for v in NESTED_IDS if v not in test_ids)[seed : seed + 2]
+    rows = _rows(loss, fold, "test", test_ids, "none", seed, offset=3 * fold)
+    rows += _rows(loss, fold, "val", inner_val, "none", seed)
+    tags = {"loss": loss, "fold_idx": str(fold), "seed": str(seed), "protocol": "nested", "compute_profile": "cpu"}
+    default_params = {
+        "loss": loss,
+        "fold_idx": str(fold),
+        "seed": str(seed),
+        "splitting.protocol": "nested",
+        "splitting.num_folds": "3",
+        "training.max_epochs": "6",
+        "evaluation.nsd_tau": "auto",
+        "evaluation.bootstrap.n_resamples": str(999 + seed),  # may differ: report statistics only
+    }
+    return RunRecord(
+        run_id=f"{loss}-{fold}-seed{seed}",
+        loss=loss,
+        fold_idx=fold,
+        volume_metrics=pd.DataFrame(rows).assign(nsd_tau=NSD_TAU),
+        history=history(loss, fold),
+        params=default_params | (params or {}),
+        tags=tags,
+        seed=seed,
+    )
+
+
+def make_nested_runs(losses: tuple[str, ...] = LOSSES) -> list[RunRecord]:
+    """3 losses x 3 folds x 2 seeds under the nested protocol."""
+    return [make_nested_run(loss, fold, seed) for loss in losses for fold in NESTED_FOLDS for seed in SEEDS]
 
 
 def baselines() -> pd.DataFrame:

@@ -159,7 +159,7 @@ def _protocol(c: ReportContent) -> list[Block]:
         runs[column] = ["–" if pd.isna(v) else str(int(v)) for v in runs[column]]
     table = protocol_table(c.protocol)
     if c.design.declared:  # the runs' own protocol is the study design; the caller's split summary may differ
-        table = table[~table["item"].str.startswith("splits.")]
+        table = table[~table["item"].astype(str).str.startswith("splits.")]
     blocks: list[Block] = [Heading("Protocol")]
     blocks += [Table(table)] if len(table) else [Paragraph("No protocol was given.")]
     caption = (
