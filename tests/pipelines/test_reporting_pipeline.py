@@ -36,10 +36,18 @@ def _volume_metrics(offset: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _log_run(loss: str, fold_idx: int, offset: float, evaluated: bool = True, fingerprint: str = "f" * 64) -> str:
+def _log_run(
+    loss: str,
+    fold_idx: int,
+    offset: float,
+    evaluated: bool = True,
+    fingerprint: str = "f" * 64,
+    seed: int | None = None,
+) -> str:
     with mlflow.start_run(run_name=f"{loss}-fold{fold_idx}") as run:
         mlflow.set_tags(
             {
+                **({} if seed is None else {"seed": str(seed)}),  # runs from before seeds have no tag
                 "loss": loss,
                 "fold_idx": str(fold_idx),
                 "compute_profile": "cpu",
@@ -94,6 +102,17 @@ def test_latest_evaluated_run_of_each_cell_is_collected(study, tmp_path) -> None
     assert len(volume_metrics) == 4 * len(TEST_IDS) and set(histories["run_id"]) == set(runs["run_id"])
 
 
+def test_each_seed_of_a_cell_is_a_run_of_its_own(study, tmp_path) -> None:
+    second_seed = _log_run("dice_ce", 0, 0.01, seed=1)
+    seed_zero = _log_run("dice_ce", 0, 0.0, seed=0)  # tagged seed 0: replaces the untagged dice_ce fold 0
+    with mlflow.start_run(run_name="report"):
+        runs, _, _ = collect_study_runs(_reporting(tmp_path), {}, {"fingerprint": "f" * 64})
+
+    cells = runs.set_index(["loss", "fold_idx", "seed"])["run_id"].to_dict()
+    assert cells[("dice_ce", 0, 1)] == second_seed and cells[("dice_ce", 0, 0)] == seed_zero
+    assert len(cells) == 5 and study["dice_ce-0"] not in set(runs["run_id"])
+
+
 def test_no_evaluated_run_names_what_to_do(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'empty.db'}")
@@ -115,12 +134,11 @@ def test_report_statistics_match_a_direct_computation(study, tmp_path) -> None:
             for volume_id, label in labels.items():
                 path = tmp_path / "predictions" / loss / f"fold_{fold}" / "predictions" / "none" / f"{volume_id}.nii.gz"
                 write_nifti(path, NiftiVolume.from_array(label, SPACING))
-    splits = {"test": TEST_IDS, "folds": [{"train": [], "val": []}] * 2, "seed": 42, "strategy": "s"}
     fingerprint = {"source": "synthetic", "num_volumes": 6, "fingerprint": "f" * 64}
     baselines = _volume_metrics(-0.3).drop(columns="postprocessing").assign(method="otsu")
 
     loss_table, _, comparisons, _, figures, markdown, html = build_study_report(
-        runs, volume_metrics, histories, baselines, raw_images, raw_labels, splits, fingerprint, _reporting(tmp_path)
+        runs, volume_metrics, histories, baselines, raw_images, raw_labels, fingerprint, _reporting(tmp_path)
     )
 
     row = comparisons[(comparisons["loss"] == "cbdice") & (comparisons["metric"] == "dsc")].iloc[0]
