@@ -95,10 +95,13 @@ def test_explore_data_shows_the_manifest_splits_and_figures(notebook_project, ex
 
     assert f"{len(manifest)} volumes" in _printed(_cell(notebook, "manifest"))
     assert _table(_cell(notebook, "manifest"))["volume_id"].tolist() == manifest["volume_id"].tolist()
-    expected = {"test": len(splits["test"])} | {
-        f"validation, fold {k}": len(fold["val"]) for k, fold in enumerate(splits["folds"])
+    expected = {
+        f"fold {k}": {"train": len(fold["train"]), "val": len(fold["val"]), "test": len(fold["test"])}
+        for k, fold in enumerate(splits["folds"])
     }
-    assert _table(_cell(notebook, "splits"))["volumes"].astype(int).to_dict() == expected
+    assert _table(_cell(notebook, "splits")).astype(int).to_dict("index") == expected
+    assert "protocol: nested" in _printed(_cell(notebook, "splits"))
+    assert sum(row["test"] for row in expected.values()) == len(manifest)  # nested: every volume tested once
     for tag in ("distributions", "slices", "mip"):
         assert len(_pngs(_cell(notebook, tag))) == 1, tag
 
