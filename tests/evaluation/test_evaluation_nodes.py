@@ -12,8 +12,8 @@ from minivess_kedro.metrics import evaluate_pair
 from minivess_kedro.models import DynUNetConfig, build_dynunet
 from minivess_kedro.pipelines.evaluation.baselines import evaluate_baselines
 from minivess_kedro.pipelines.evaluation.nodes import predict_volumes, score_predictions, summarise_evaluation
-from minivess_kedro.pipelines.evaluation.tracking import summary_metrics
-from minivess_kedro.training.lineage import LeakageError, model_lineage
+from minivess_kedro.pipelines.evaluation.tracking import log_evaluation, summary_metrics
+from minivess_kedro.training.lineage import LeakageError, lineage_digest, model_lineage
 from tests.test_config import _loader
 
 SPACING = (1.0, 1.0, 2.0)
@@ -70,7 +70,9 @@ def test_known_predictions_give_the_metrics_of_the_metrics_package(params, tmp_p
     }
     raw_labels = {k: (lambda v=v: _volume(v)) for k, v in labels.items()}
 
-    table = score_predictions(predictions, raw_labels, _fold(), _lineage(), _manifest(), params["evaluation"])
+    table = score_predictions(
+        predictions, _lineage(), raw_labels, _fold(), _lineage(), _manifest(), params["evaluation"]
+    )
 
     raw_test = table[(table["id"] == "mv03") & (table["postprocessing"] == "none")].iloc[0]
     expected = evaluate_pair(prediction, labels["mv03"], SPACING, nsd_tau=2.5)  # auto: the coarsest voxel
@@ -104,15 +106,18 @@ def test_predictions_use_the_given_checkpoint(params) -> None:
     weight = bias.replace("bias", "weight")
     state[weight].zero_()
     state[bias] = torch.tensor([0.0, 5.0])
-    all_vessel = predict_volumes(images, _fold(), state, config, _lineage(), params["evaluation"], params["training"])
+    all_vessel, made_by = predict_volumes(
+        images, _fold(), state, config, _lineage(), params["evaluation"], params["training"]
+    )
     state[bias] = torch.tensor([5.0, 0.0])
-    all_background = predict_volumes(
+    all_background, _ = predict_volumes(
         images, _fold(), state, config, _lineage(), params["evaluation"], params["training"]
     )
 
     assert sorted(all_vessel) == ["components/mv02", "components/mv03", "none/mv02", "none/mv03"]
     assert all_vessel["none/mv03"].array.all() and not all_background["none/mv03"].array.any()
     assert all_vessel["none/mv03"].spacing == SPACING  # the source geometry is kept
+    assert made_by == _lineage()  # the predictions say which model made them
 
 
 def test_baselines_are_cached_per_dataset(params, tmp_path, monkeypatch) -> None:
@@ -149,10 +154,10 @@ def test_evaluation_refuses_volumes_the_model_trained_or_was_selected_on(params)
         predict_volumes(images, now, {}, {}, _lineage(trained_on), params["evaluation"], params["training"])
     with pytest.raises(LeakageError, match=r"to score as val that it was trained on: \['mv03'\]"):
         score_predictions(
-            {}, images, {**now, "val": ["mv03"], "test": []}, _lineage(trained_on), _manifest(), params["evaluation"]
+            {}, {}, images, {**now, "val": ["mv03"], "test": []}, _lineage(trained_on), _manifest(), params["evaluation"]
         )
     with pytest.raises(LeakageError, match="no record of the volumes it was trained on"):
-        score_predictions({}, images, now, {}, _manifest(), params["evaluation"])
+        score_predictions({}, {}, images, now, {}, _manifest(), params["evaluation"])
 
 
 def test_nested_baselines_score_every_volume_once_with_a_threshold_fitted_without_it(
@@ -180,3 +185,16 @@ def test_nested_baselines_score_every_volume_once_with_a_threshold_fitted_withou
 
     assert sorted(table[table["method"] == "otsu"]["id"]) == ["mv01", "mv02", "mv03"]  # each once
     assert fitted_on == [2, 1]  # fold 0 fitted on mv02, mv03; fold 1 on mv01
+
+
+def test_predictions_or_tables_of_another_model_are_refused(params) -> None:
+    """kedro run --nodes score_predictions (or log_evaluation) after the model was retrained under
+    other splits: the files on disk belong to the old model and are refused."""
+    old, new = _lineage(), _lineage({**_fold(), "train": ["mv01", "mv04"]})
+    with pytest.raises(LeakageError, match="the predictions were made by another model.*from node predict_volumes"):
+        score_predictions({}, old, {}, _fold(), new, _manifest(), params["evaluation"])
+    table = pd.DataFrame({"id": ["mv03"], "lineage_sha256": [lineage_digest(old)]})
+    with pytest.raises(LeakageError, match="volume_metrics.csv were made by another model.*score_predictions"):
+        log_evaluation(
+            table, table, table, table, "dice_ce", 0, _fold(), new, {"fingerprint": "abc"}, params["training"]
+        )

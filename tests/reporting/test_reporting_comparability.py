@@ -15,6 +15,14 @@ def _run(loss: str, fold: int, params: dict | None = None, tags: dict | None = N
     return RunRecord(run.run_id, loss, fold, table, run.history, run.params | (params or {}), run.tags)
 
 
+#: What a run with a model lineage record carries (params ``lineage.*``, read from model_lineage.json).
+LINEAGE = {
+    "lineage.protocol": "nested",
+    "lineage.splitting.sha256": "abc",
+    "lineage.training.max_epochs": "100",
+    "lineage.training.compute.profile": "gpu_low",
+}
+
 REFUSED = [
     pytest.param(
         [_run("dice_ce", 0, tau=2.0), _run("cbdice", 0, tau=3.0)],
@@ -37,9 +45,22 @@ REFUSED = [
         id="mixed protocol",
     ),
     pytest.param(
-        [_run("dice_ce", 0, {"evaluation.postprocessing": "['components']"}), _run("cbdice", 0)],
-        "- evaluation.postprocessing: (absent) in runs ['cbdice-0']; \"['components']\" in runs ['dice_ce-0']",
+        [_run("dice_ce", 0, {"evaluation.components.min_volume_um3": "100"}), _run("cbdice", 0)],
+        "- evaluation.components.min_volume_um3: (absent) in runs ['cbdice-0']; '100' in runs ['dice_ce-0']",
         id="evaluation param in one run only",
+    ),
+    pytest.param(
+        [
+            _run("dice_ce", 0, {**LINEAGE, "lineage.training.learning_rate": "0.001"}),
+            _run("cbdice", 0, {**LINEAGE, "lineage.training.learning_rate": "0.01"}),
+        ],
+        "- lineage.training.learning_rate: '0.001' in runs ['dice_ce-0']; '0.01' in runs ['cbdice-0']",
+        id="the models' own records differ in a training setting",
+    ),
+    pytest.param(
+        [_run("dice_ce", 0, LINEAGE), _run("cbdice", 0, {**LINEAGE, "lineage.splitting.sha256": "other"})],
+        "- lineage.splitting.sha256: 'abc' in runs ['dice_ce-0']; 'other' in runs ['cbdice-0']",
+        id="split differently",
     ),
     pytest.param(
         [
@@ -77,6 +98,14 @@ ACCEPTED = [
         id="baseline settings and params not listed",
     ),
     pytest.param([_run("dice_ce", 0, tau=2.0), _run("cbdice", 1, tau=2.0)], id="the same nsd_tau"),
+    pytest.param(
+        [_run("dice_ce", 0, {**LINEAGE, "training.max_epochs": "50"}), _run("cbdice", 0, LINEAGE)],
+        id="a re-evaluation under today's config of a model trained like the others",
+    ),
+    pytest.param(
+        [_run("dice_ce", 0, {"evaluation.postprocessing": "['components']"}), _run("cbdice", 0)],
+        id="an extra post-processing scored in one run",
+    ),
     pytest.param([_run("dice_ce", 0), _run("cbdice", 1)], id="no setting anywhere"),
 ]
 

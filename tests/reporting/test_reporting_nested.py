@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -141,3 +142,27 @@ def test_run_table_has_seed_and_selects_late_term_epochs_like_training() -> None
     assert table.loc["warp-0-seed3", "best_epoch"] == 6 and table.loc["warp-0-seed3", "best_val_dsc"] == 0.60
     assert pd.isna(table.loc["dice_ce-0", "term_on_epoch"]) and table.loc["dice_ce-0", "best_epoch"] == 4
     assert "seed 3" in warp.label
+
+
+def test_a_study_missing_outer_folds_says_so() -> None:
+    """Folds 0 and 1 of a 3-fold nested study: 6 of the 9 volumes, and the report says which folds."""
+    runs = [
+        fakes.make_nested_run(loss, fold, seed, {"lineage.splitting.num_folds": "3"})
+        for loss in ("dice_ce", "cbdice")
+        for fold in (0, 1)
+        for seed in fakes.SEEDS
+    ]
+    report = build_report(runs, None, [], {}, SETTINGS)
+    assert report.design.num_folds == 3 and report.design.folds == (0, 1)
+    assert "**Only folds 0, 1 of the study's 3 were run**: the 6 volumes" in report.markdown
+
+
+def test_nested_runs_testing_a_volume_in_two_folds_are_refused() -> None:
+    """Runs made on different splits: the same volume is test volume of two folds of one loss."""
+    runs = fakes.make_nested_runs(("dice_ce", "cbdice"))
+    moved = fakes.make_nested_run("cbdice", 1, 0)
+    table = moved.volume_metrics.copy()
+    table.loc[table["split"] == "test", "id"] = list(fakes.nested_test_ids(0))  # fold 0's volumes again
+    runs = [r for r in runs if r.run_id != moved.run_id] + [replace(moved, volume_metrics=table)]
+    with pytest.raises(ValueError, match=r"volume 'mv\d+' is tested by folds 0 and 1 of loss 'cbdice' \(seed 0\)"):
+        build_report(runs, None, [], {}, SETTINGS)

@@ -15,6 +15,7 @@ the ``previous`` validation fold k.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -175,6 +176,24 @@ def split_protocol(splits: dict) -> str:
     return "holdout" if splits.get("test") else "previous"
 
 
+def split_design(splits: dict) -> dict:
+    """What defines the splits of a study, as recorded with every model trained on them.
+
+    Returns:
+        ``protocol``, ``num_folds``, ``seed``, the size that applies to the protocol
+        (``val_size`` for nested, ``test_size`` for holdout) and ``sha256`` of the whole splits
+        dict: two runs with equal records were split identically.
+    """
+    protocol = split_protocol(splits)
+    design = {"protocol": protocol, "num_folds": len(splits["folds"]), "seed": splits.get("seed")}
+    if protocol == "nested":
+        design["val_size"] = splits.get("val_size")
+    elif protocol == "holdout":
+        design["test_size"] = len(splits.get("test", []))
+    digest = hashlib.sha256(json.dumps(splits, sort_keys=True, default=str).encode()).hexdigest()
+    return design | {"sha256": digest}
+
+
 def _has_fold_tests(splits: dict) -> bool:
     return any(isinstance(fold, dict) and "test" in fold for fold in splits.get("folds") or [])
 
@@ -268,6 +287,9 @@ def validate_splits(splits: dict, ids: Sequence[str], source: str = "splits") ->
         raise SplitError(f"{source}: expected an object with a non-empty 'folds' list (and optional 'test')")
     check = _nested_problems if _has_fold_tests(splits) else _holdout_problems
     problems = check(splits, set(ids), source)
+    declared, shape = splits.get("protocol"), split_protocol({**splits, "protocol": None})
+    if declared is not None and declared != shape:  # the report trusts the declared protocol
+        problems.append(f"{source}: declares protocol {declared!r} but its shape is {shape!r} (one of {PROTOCOLS})")
     if problems:
         raise SplitError(f"{len(problems)} problem(s) with the splits:\n  " + "\n  ".join(problems))
 

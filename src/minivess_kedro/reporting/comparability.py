@@ -5,6 +5,11 @@ below change the numbers themselves (what was tested, how long and how it was tr
 scored), so runs that differ in any of them are refused before any work. Bootstrap and baseline
 settings only change the report's statistics or the baselines, and the loss's own keyword
 arguments may differ between losses (they define the loss), but not among the runs of one loss.
+
+How a model was split and trained is read from its own record when the run has it (params
+``lineage.splitting.*``, ``lineage.training.*``: the model's ``model_lineage.json``; a
+re-evaluation run's ``training.*`` params describe the configuration of its day, not the model).
+Runs without it (older runs) are compared on their ``training.*`` and ``splitting.*`` params.
 """
 
 from __future__ import annotations
@@ -18,18 +23,28 @@ from minivess_kedro.reporting.records import RunRecord
 #: Params that must agree: exact keys, and prefixes (a key starting with one).
 SAME_PARAMS: tuple[str, ...] = ("training.max_epochs", "training.patience")
 SAME_PARAM_PREFIXES: tuple[str, ...] = ("splitting.", "training.sliding_window.", "evaluation.")
-#: ``evaluation.*`` params that may differ (report statistics, baselines).
-FREE_PARAM_PREFIXES: tuple[str, ...] = ("evaluation.bootstrap.", "evaluation.baselines.")
+#: With a lineage record: every training setting of the model (but its loss's own kwargs) and the split design.
+LINEAGE_PREFIXES: tuple[str, ...] = ("lineage.training.", "lineage.splitting.", "lineage.protocol")
+#: Params that may differ: report statistics, baselines, which extra post-processings were also
+#: scored (every run must have the reported one), and a loss's own kwargs (compared per loss).
+FREE_PARAM_PREFIXES: tuple[str, ...] = (
+    "evaluation.bootstrap.",
+    "evaluation.baselines.",
+    "evaluation.postprocessing",
+    "lineage.training.loss_kwargs.",
+)
 #: Value shown for a setting a run does not have.
 ABSENT = "(absent)"
 #: Name of the resolved NSD tolerance among the settings.
 NSD_TAU = "nsd_tau (volume_metrics column)"
 
 
-def _must_agree(key: str) -> bool:
+def _must_agree(key: str, has_lineage: bool) -> bool:
     """Whether param ``key`` changes what a run's numbers mean."""
     if key.startswith(FREE_PARAM_PREFIXES):
         return False
+    if has_lineage:  # the model's own record replaces the day's training and splitting params
+        return key.startswith((*LINEAGE_PREFIXES, "evaluation."))
     return key in SAME_PARAMS or key.startswith(SAME_PARAM_PREFIXES)
 
 
@@ -43,7 +58,8 @@ def resolved_nsd_tau(table: pd.DataFrame) -> str | None:
 
 def run_settings(run: RunRecord) -> dict[str, str]:
     """The settings of one run that must agree with every other run's (name -> value as text)."""
-    settings = {key: str(value) for key, value in run.params.items() if _must_agree(key)}
+    has_lineage = any(key.startswith("lineage.") for key in run.params)
+    settings = {key: str(value) for key, value in run.params.items() if _must_agree(key, has_lineage)}
     if "protocol" in run.tags:
         settings["protocol (tag)"] = str(run.tags["protocol"])
     tau = resolved_nsd_tau(run.volume_metrics)
@@ -53,9 +69,10 @@ def run_settings(run: RunRecord) -> dict[str, str]:
 
 
 def _loss_kwargs(run: RunRecord) -> dict[str, str]:
-    """The run's own loss's keyword arguments (``training.loss_kwargs.<its loss>.*``)."""
-    prefix = f"training.loss_kwargs.{run.loss}."
-    return {f"{key} (runs of loss {run.loss!r})": str(v) for key, v in run.params.items() if key.startswith(prefix)}
+    """The run's own loss's keyword arguments (``training.loss_kwargs.<its loss>.*``, or the
+    model's record of them, ``lineage.training.loss_kwargs.*``)."""
+    prefixes = (f"training.loss_kwargs.{run.loss}.", "lineage.training.loss_kwargs.")
+    return {f"{key} (runs of loss {run.loss!r})": str(v) for key, v in run.params.items() if key.startswith(prefixes)}
 
 
 def _differences(runs: Sequence[RunRecord], settings: Sequence[Mapping[str, str]]) -> dict[str, dict[str, list[str]]]:

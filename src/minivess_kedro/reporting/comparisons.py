@@ -74,7 +74,9 @@ def _one(groups: dict, loss: str, metric: str, settings: ReportSettings) -> dict
     result = paired_comparison(paired.a, paired.b, metric, **settings.bootstrap_kwargs())
     row |= {"mean_loss": result["mean_a"], "mean_reference": result["mean_b"], "mean_diff": result["mean_diff"]}
     differences = paired.a[metric].to_numpy() - paired.b[metric].to_numpy()
-    row |= {"n_nonzero": int(np.count_nonzero(differences)), "_sd": _sd(differences)}
+    # The signed-rank test drops zero differences: its n and the sd both come from the non-zero ones.
+    nonzero = differences[differences != 0]
+    row |= {"n_nonzero": int(nonzero.size), "_sd": _sd(nonzero)}
     row |= {k: result[k] for k in ("ci_low", "ci_high", "wilcoxon_statistic", "p_value")}
     if len(paired.a) < 2:
         row["note"] = "fewer than 2 paired units: no interval"
@@ -132,7 +134,7 @@ def compare_to_reference(
 
 
 def _sd(differences: np.ndarray) -> float:
-    """Standard deviation (ddof 1) of the unit differences; NaN for fewer than two."""
+    """Standard deviation (ddof 1) of the (non-zero) unit differences; NaN for fewer than two."""
     return float(np.std(differences, ddof=1)) if differences.size > 1 else math.nan
 
 

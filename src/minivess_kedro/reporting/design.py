@@ -32,6 +32,8 @@ class StudyDesign:
         seeds: the training seeds run, sorted.
         n_volumes: distinct volumes reported.
         nsd_tau: the NSD tolerance the tables were scored with (``None`` when not recorded).
+        num_folds: the folds of the study's splits, from the models' records (``None`` when not
+            recorded); more than ``len(folds)`` means some outer folds were not run.
     """
 
     protocol: str
@@ -40,6 +42,7 @@ class StudyDesign:
     seeds: tuple[int, ...]
     n_volumes: int
     nsd_tau: float | None = None
+    num_folds: int | None = None
 
     @property
     def nested(self) -> bool:
@@ -91,6 +94,9 @@ def study_design(runs: Sequence[RunRecord], split: str, reported: pd.DataFrame) 
             f"the runs declare protocol {protocol!r} but their tables have "
             f"{'no test rows' if split == 'val' else 'test rows'}: re-evaluate them or check the protocol tag."
         )
+    if protocol == "nested":
+        _check_tested_once(runs)
+    recorded = {run.params.get("lineage.splitting.num_folds") for run in runs} - {None}
     return StudyDesign(
         protocol=protocol or ("holdout" if split == "test" else "previous"),
         declared=protocol is not None,
@@ -98,4 +104,24 @@ def study_design(runs: Sequence[RunRecord], split: str, reported: pd.DataFrame) 
         seeds=tuple(sorted({int(run.seed) for run in runs})),
         n_volumes=int(reported["id"].nunique()),
         nsd_tau=_nsd_tau(runs),
+        num_folds=int(float(recorded.pop())) if len(recorded) == 1 else None,
     )
+
+
+def _check_tested_once(runs: Sequence[RunRecord]) -> None:
+    """Under ``nested`` each volume is tested by one fold: per loss and seed, the folds' test
+    volumes must be disjoint (else the runs come from different splits).
+
+    Raises:
+        ValueError: naming the loss, seed and the volumes tested by two folds.
+    """
+    tested: dict[tuple[str, int, str], int] = {}
+    for run in runs:
+        table = run.volume_metrics
+        for volume in sorted(set(table.loc[table["split"] == "test", "id"].astype(str))):
+            other = tested.setdefault((run.loss, int(run.seed), volume), int(run.fold_idx))
+            if other != int(run.fold_idx):
+                raise ValueError(
+                    f"nested protocol, but volume {volume!r} is tested by folds {other} and {run.fold_idx} of loss "
+                    f"{run.loss!r} (seed {run.seed}): the runs come from different splits; rerun them on one split."
+                )

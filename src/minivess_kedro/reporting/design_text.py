@@ -32,6 +32,11 @@ def protocol_sentence(design: StudyDesign) -> str:
             f"Protocol `previous`: no test set; each of the {k} folds reports its validation volumes ({n} in all), "
             "the very volumes its checkpoint was selected on: **selection-biased**, optimistic numbers."
         )
+    if design.num_folds is not None and design.num_folds > k:
+        text += (
+            f" **Only folds {_ids(design.folds)} of the study's {design.num_folds} were run**: the {n} volumes are "
+            "the test volumes of those folds, not the whole dataset."
+        )
     if not design.declared:
         text += " (No run carries a `protocol` tag: inferred from the volume tables.)"
     return text
@@ -84,9 +89,16 @@ def caveats(settings: ReportSettings) -> tuple[str, ...]:
 def design_blocks(design: StudyDesign, comparisons: pd.DataFrame, settings: ReportSettings, unit: str) -> list[Block]:
     """The "Study design" section."""
     seeds = f"{len(design.seeds)} seed{'s' if len(design.seeds) != 1 else ''} per loss and fold ({_ids(design.seeds)})"
+    noise = (
+        " With one seed, training noise is not estimated: no difference can be checked against another "
+        "training of the same cell (`kedro sweep --seeds 0,1,2`)."
+        if len(design.seeds) < 2
+        else " The seed spread of each difference is the standard deviation of one seed's difference across "
+        "the seeds (unstable with 2 seeds; 3 or more make it usable)."
+    )
     items = [
         protocol_sentence(design),
-        f"Training seeds: {seeds}; folds: {_ids(design.folds)}.",
+        f"Training seeds: {seeds}; folds: {_ids(design.folds)}.{noise}",
         interval_sentence(design, settings),
         tolerance_sentence(design, unit),
     ]

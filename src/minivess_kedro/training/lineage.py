@@ -6,6 +6,8 @@ splitting settings the current ``splits.json`` can call "test" a volume the mode
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 
 #: Keys of a lineage record (``model_lineage.json`` beside ``best_model.pt``).
@@ -18,6 +20,8 @@ LINEAGE_KEYS: tuple[str, ...] = (
     "val_ids",
     "test_ids",
     "dataset_fingerprint",
+    "splitting",
+    "training",
 )
 
 
@@ -25,7 +29,14 @@ class LeakageError(ValueError):
     """An evaluation would report a volume the model trained or was selected on."""
 
 
-def model_lineage(loss: str, fold_split: Mapping, seed: int, dataset_fingerprint: str) -> dict:
+def model_lineage(
+    loss: str,
+    fold_split: Mapping,
+    seed: int,
+    dataset_fingerprint: str,
+    splitting: Mapping | None = None,
+    training: Mapping | None = None,
+) -> dict:
     """The lineage record of a model trained on ``fold_split``.
 
     Args:
@@ -33,6 +44,9 @@ def model_lineage(loss: str, fold_split: Mapping, seed: int, dataset_fingerprint
         fold_split: the fold's split (``fold_idx``, ``train``, ``val``, ``test``, ``protocol``).
         seed: the run's seed index (``--params seed=s``).
         dataset_fingerprint: sha256 of the dataset the ids refer to.
+        splitting: how the whole study was split (``minivess_kedro.data.splits.split_design``).
+        training: the settings the model was trained with (base seed, schedule, profile, model,
+            this loss's kwargs): a report compares these between runs, not today's config.
 
     Returns:
         A JSON-ready dict with :data:`LINEAGE_KEYS`; ``val_ids`` are the volumes the checkpoint
@@ -47,6 +61,8 @@ def model_lineage(loss: str, fold_split: Mapping, seed: int, dataset_fingerprint
         "val_ids": sorted(fold_split["val"]),
         "test_ids": sorted(fold_split.get("test", [])),
         "dataset_fingerprint": dataset_fingerprint,
+        "splitting": dict(splitting or {}),
+        "training": dict(training or {}),
     }
 
 
@@ -85,4 +101,29 @@ def check_evaluated_ids(lineage: Mapping, evaluated: Mapping[str, str], model: s
             + "\nThe splits changed since it was trained. Restore the splitting settings it was trained with "
             "(its volumes are in model_lineage.json), or retrain it under the new splits with "
             "--params training.restart=true."
+        )
+
+
+def lineage_digest(lineage: Mapping) -> str:
+    """A sha256 of a lineage record: outputs stamped with it can be traced to one model's record."""
+    return hashlib.sha256(json.dumps(lineage, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def check_same_model(lineage: Mapping, digest: str, what: str, rerun: str) -> None:
+    """Refuses outputs (predictions, a metrics table) made from another model's record.
+
+    Args:
+        lineage: the run's current model lineage.
+        digest: the :func:`lineage_digest` the outputs were stamped with.
+        what: the outputs, for the message.
+        rerun: the node that remakes them.
+
+    Raises:
+        LeakageError: the digests differ (e.g. the model was retrained under other splits since).
+    """
+    if digest != lineage_digest(lineage):
+        raise LeakageError(
+            f"{what} were made by another model than the run's best_model.pt (its model_lineage.json changed "
+            f"since: retrained, or under other splits); rerun from node {rerun} "
+            f"(kedro run --from-nodes {rerun} with the same --env and --params)"
         )

@@ -18,7 +18,7 @@ from minivess_kedro.pipelines.evaluation.params import EvaluationParams
 from minivess_kedro.pipelines.training.params import TrainingParams
 from minivess_kedro.postprocessing import ComponentSettings, TopoSculptSettings, clean_components, toposculpt
 from minivess_kedro.training import resolve_device
-from minivess_kedro.training.lineage import check_evaluated_ids
+from minivess_kedro.training.lineage import check_evaluated_ids, check_same_model, lineage_digest
 
 logger = logging.getLogger(__name__)
 Loaders = dict[str, Callable[[], NiftiVolume]]
@@ -38,12 +38,13 @@ def predict_volumes(
     model_lineage: dict,
     evaluation: dict,
     training: dict,
-) -> dict[str, NiftiVolume]:
+) -> tuple[dict[str, NiftiVolume], dict]:
     """Segments every evaluated volume with the run's best model and post-processes it.
 
     Returns:
-        ``{"<postprocessing>/<volume id>": NiftiVolume}`` with the source affine and spacing;
-        ``none/<id>`` is the raw argmax prediction.
+        ``{"<postprocessing>/<volume id>": NiftiVolume}`` with the source affine and spacing
+        (``none/<id>`` is the raw argmax prediction), and the lineage of the model that made them
+        (``predictions_lineage.json``: scoring checks it is still the run's model).
 
     Raises:
         LeakageError: a volume to score as test or val that the model trained (or, for test,
@@ -84,11 +85,12 @@ def predict_volumes(
             refined = toposculpt(model, image, window, sculpt, stride_product=math.prod(model_config["strides"]))
             predictions[f"toposculpt/{volume_id}"] = NiftiVolume(refined, source.affine, source.spacing)
     logger.info("Predicted %d volumes (%s)", len(ids), ", ".join(sorted(set(ids.values()))))
-    return predictions
+    return predictions, model_lineage
 
 
 def score_predictions(
     predictions: Loaders,
+    predictions_lineage: dict,
     raw_labels: Loaders,
     fold_split: dict,
     model_lineage: dict,
@@ -101,14 +103,17 @@ def score_predictions(
     manifest), recorded in the table's ``nsd_tau`` column.
 
     Returns:
-        The per-volume table with ``id``, ``split``, ``postprocessing`` and the metrics.
+        The per-volume table with ``id``, ``split``, ``postprocessing``, the metrics and
+        ``lineage_sha256`` (the model whose predictions they are).
 
     Raises:
-        LeakageError: as :func:`predict_volumes` (a rerun of this node alone is checked too).
+        LeakageError: as :func:`predict_volumes` (a rerun of this node alone is checked too), or
+            predictions made by another model than the run's current one.
     """
     params = EvaluationParams.model_validate(evaluation)
     splits = evaluated_ids(fold_split, params.splits)
     check_evaluated_ids(model_lineage, splits, "best_model.pt")
+    check_same_model(model_lineage, lineage_digest(predictions_lineage), "the predictions", "predict_volumes")
     nsd_tau = params.nsd_tolerance(coarsest_spacing_um(volume_manifest))
     tables = []
     for variant in sorted({key.split("/", 1)[0] for key in predictions}):
@@ -122,7 +127,7 @@ def score_predictions(
 
         table = evaluate_volumes(pairs(), nsd_tau=nsd_tau, distance_units=params.distance_units)
         tables.append(table.assign(postprocessing=variant))
-    return pd.concat(tables, ignore_index=True)
+    return pd.concat(tables, ignore_index=True).assign(lineage_sha256=lineage_digest(model_lineage))
 
 
 def summarise_evaluation(volume_metrics: pd.DataFrame, evaluation: dict) -> pd.DataFrame:

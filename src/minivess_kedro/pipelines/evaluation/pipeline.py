@@ -21,13 +21,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "evaluation": "params:evaluation",
                     "training": "params:training",
                 },
-                outputs="predictions",
+                outputs=["predictions", "predictions_lineage"],
                 name="predict_volumes",
             ),
             Node(
                 func=score_predictions,
                 inputs={
                     "predictions": "predictions",
+                    "predictions_lineage": "predictions_lineage",
                     "raw_labels": "raw_labels",
                     "fold_split": "fold_split",
                     "model_lineage": "model_lineage",
@@ -66,6 +67,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "loss": "params:loss",
                     "seed": "params:seed",
                     "fold_split": "fold_split",
+                    "model_lineage": "model_lineage",
                     "dataset_fingerprint": "dataset_fingerprint",
                     "training": "params:training",
                 },

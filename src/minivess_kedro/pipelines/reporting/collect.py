@@ -10,6 +10,7 @@ import mlflow
 import pandas as pd
 from mlflow import MlflowClient
 
+from minivess_kedro.dotted_keys import dotted_keys
 from minivess_kedro.pipelines.reporting.params import ReportingParams
 from minivess_kedro.sweep.grid import Cell
 
@@ -19,6 +20,20 @@ logger = logging.getLogger(__name__)
 def _csv(client: MlflowClient, run_id: str, path: str) -> pd.DataFrame:
     text = mlflow.artifacts.load_text(f"runs:/{run_id}/{path}")
     return pd.read_csv(io.StringIO(text)) if text.strip() else pd.DataFrame()
+
+
+def _lineage_params(client: MlflowClient, run_id: str) -> dict[str, str]:
+    """The model's own record of how it was split and trained (``model_lineage.json`` of the run),
+    as ``lineage.splitting.*`` / ``lineage.training.*`` params; empty for runs without it.
+
+    A re-evaluation run's params describe the configuration of the day it ran; these describe the
+    model, so the report compares these.
+    """
+    if "model_lineage.json" not in {artifact.path for artifact in client.list_artifacts(run_id)}:
+        return {}
+    lineage = mlflow.artifacts.load_dict(f"runs:/{run_id}/model_lineage.json")
+    design = {key: lineage.get(key, {}) for key in ("splitting", "training")} | {"protocol": lineage.get("protocol")}
+    return {f"lineage.{key}": str(value) for key, value in dotted_keys(design).items()}
 
 
 def _candidate_runs(client: MlflowClient, params: ReportingParams, last_evaluated_run: dict) -> list:
@@ -83,7 +98,7 @@ def collect_study_runs(
                 "seed": seed,
                 "start_time": run.info.start_time,
                 "tags": pd.Series(run.data.tags).to_json(),
-                "params": pd.Series(run.data.params).to_json(),
+                "params": pd.Series(run.data.params | _lineage_params(client, run_id)).to_json(),
             }
         )
         tables.append(_csv(client, run_id, "evaluation/volume_metrics.csv").assign(run_id=run_id))

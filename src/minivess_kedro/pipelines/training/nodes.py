@@ -9,7 +9,7 @@ import mlflow
 import pandas as pd
 import torch
 
-from minivess_kedro.data.splits import check_fold_is_current
+from minivess_kedro.data.splits import check_fold_is_current, split_design
 from minivess_kedro.inference import SlidingWindowConfig
 from minivess_kedro.io import NiftiVolume
 from minivess_kedro.losses import build_loss
@@ -55,11 +55,27 @@ def load_fold_volumes(raw_images: Loaders, raw_labels: Loaders, ids: list[str], 
     return items
 
 
-def _run_settings(loss: str, params: TrainingParams, fold_split: dict, fingerprint: dict) -> dict:
-    """What defines the run: a checkpoint resumes only under the same settings."""
+def _defining_settings(params: TrainingParams) -> dict:
+    """The training parameters that change the trained model (not where or how fast it runs)."""
     training = params.model_dump(mode="json", exclude={"restart", "checkpoint_dir", "experiment_phase"})
     training["compute"].pop("num_workers")
     training["compute"].pop("device")  # a run may resume on another machine
+    return training
+
+
+def _lineage_settings(loss: str, params: TrainingParams) -> dict:
+    """What the model's lineage records of its training: the defining settings with only this
+    loss's kwargs, and without the registry name and GPU request (bookkeeping, not the model)."""
+    training = _defining_settings(params)
+    training["loss_kwargs"] = params.loss_kwargs.get(loss, {})
+    training.pop("registered_model_name")
+    training["compute"].pop("gpus")
+    return training
+
+
+def _run_settings(loss: str, params: TrainingParams, fold_split: dict, fingerprint: dict) -> dict:
+    """What defines the run: a checkpoint resumes only under the same settings."""
+    training = _defining_settings(params)
     return {
         "loss": loss,
         "fold_idx": fold_split["fold_idx"],
@@ -132,6 +148,14 @@ def train_model(
         lineage (the ids it was trained and selected on, see ``minivess_kedro.training.lineage``).
     """
     params = TrainingParams.model_validate(params)
+    lineage = model_lineage(
+        loss,
+        fold_split,
+        seed,
+        dataset_fingerprint["fingerprint"],
+        split_design(splits),
+        _lineage_settings(loss, params),
+    )
     params = params.model_copy(update={"seed": params.seed + seed})
     check_fold_is_current(splits, fold_split)
     loss_kwargs = params.loss_kwargs.get(loss, {})
@@ -155,7 +179,7 @@ def train_model(
         stop_process_group()
         raise
     stop_process_group(finished=True)
-    return (*trained, model_lineage(loss, fold_split, seed, dataset_fingerprint["fingerprint"]))
+    return (*trained, lineage)
 
 
 def _train(
