@@ -142,7 +142,9 @@ def test_node_rerun_without_its_inputs_names_the_dataset_and_the_command(finishe
         _session_run(finished, params, node_names=["score_predictions"])
 
     message = str(caught.value)
-    assert message.startswith("1 input(s) of this run are missing")  # labels and split exist; no predictions
+    # labels and split exist; no model (so no lineage) and no predictions (nor their lineage)
+    assert message.startswith("3 input(s) of this run are missing")
+    assert message.index("model_lineage (") < message.index("predictions (")  # in the order to make them
     assert "predictions (" in message and "cbdice/fold_0/predictions)" in message
     command = "kedro run --env test --pipelines evaluation --params "
     command += "loss=cbdice,fold_idx=0,evaluation.bootstrap.n_resamples=100"  # nested --params said back dotted

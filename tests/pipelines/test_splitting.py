@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pandas as pd
 import pytest
@@ -38,7 +39,8 @@ def test_pipeline_picks_the_requested_fold(caplog) -> None:
 
 
 def test_nested_is_the_default_and_tests_on_the_fold_own_volumes(caplog) -> None:
-    fold = _run(SplittingParams(), fold_idx=1)["fold_split"]
+    with caplog.at_level(logging.INFO, logger="minivess_kedro.pipelines.splitting.nodes"):
+        fold = _run(SplittingParams(), fold_idx=1)["fold_split"]
     assert fold["protocol"] == "nested" and fold["test"] == make_splits(IDS, protocol="nested")["folds"][1]["test"]
     assert fold["test"][:3] == ["mv01", "mv03", "mv06"] and len(fold["test"]) == 23  # previous val fold 1
     assert sorted(fold["train"] + fold["val"] + fold["test"]) == IDS

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from minivess_kedro.reporting import Report, RunRecord
 from minivess_kedro.reporting.metric_info import distance_unit
+from minivess_kedro.reporting.protocol import consistency_caveats
 from minivess_kedro.reporting.records import table_distance_units
 from tests.reporting import fakes
 
@@ -72,3 +75,14 @@ def test_distance_units_of_the_tables_win_and_must_agree() -> None:
     mixed = [voxel[0], RunRecord("p", "dice_ce", 1, runs[1].volume_metrics.assign(distance_units="physical"))]
     with pytest.raises(ValueError, match="mix distance units"):
         table_distance_units(mixed, None)
+
+
+def test_a_late_term_that_never_switched_on_is_a_caveat() -> None:
+    warp = fakes.make_run("cbdice", 0)
+    never = replace(warp, history=warp.history.assign(late_term_active=0.0))
+    on = replace(warp, run_id="cbdice-1", fold_idx=1, history=warp.history.assign(late_term_active=1.0))
+    caveats = consistency_caveats([never, on])
+    assert caveats == [
+        "Runs ['cbdice-0'] have a late topological term that never switched on (activate_at too late for "
+        "max_epochs): they trained as their base loss alone, not as the loss they are labelled with."
+    ]

@@ -74,4 +74,5 @@ def test_script_sweep_command_and_grid_are_valid() -> None:
     options = sweep.make_context("sweep", words).params
     assert options["backend"] == "ray"
     cells = load_grid_file(PROJECT_ROOT / "sweeps" / "study.yml", LOSS_NAMES)
-    assert len(cells) == 9 and {cell.loss for cell in cells} == {"dice_ce", "dice_cldice", "cbdice"}
+    assert len(cells) == 18 and {cell.loss for cell in cells} == {"dice_ce", "dice_cldice", "cbdice"}
+    assert {(cell.fold_idx, cell.seed) for cell in cells} == {(f, s) for f in (0, 1, 2) for s in (0, 1)}

@@ -83,7 +83,8 @@ def coarsest_spacing_um(manifest: pd.DataFrame) -> float:
     """The coarsest voxel dimension of the dataset: the largest spacing of any volume on any axis.
 
     The default NSD tolerance: a tolerance at least one voxel wide on every axis of every volume,
-    so that NSD is equally strict (in voxels) on every volume instead of stricter where z is coarse.
+    so that a one-voxel boundary shift is within tolerance on every volume and the tolerance is the
+    same distance in micrometres for all of them (a fixed 1 um is below one voxel where z is coarse).
 
     Raises:
         ValueError: an empty manifest or one without spacing columns.

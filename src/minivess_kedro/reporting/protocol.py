@@ -132,4 +132,12 @@ def consistency_caveats(runs: Sequence[RunRecord]) -> list[str]:
     dirty = [run.run_id for run in runs if "dirty" in run.tags.get("git_commit", "")]
     if dirty:
         caveats.append(f"Runs {dirty} were trained from code with uncommitted changes (git_commit '-dirty').")
+    never_on = [
+        run.run_id for run in runs if "late_term_active" in run.history.columns and np.isnan(term_on_epoch(run.history))
+    ]
+    if never_on:
+        caveats.append(
+            f"Runs {never_on} have a late topological term that never switched on (activate_at too late for "
+            "max_epochs): they trained as their base loss alone, not as the loss they are labelled with."
+        )
     return caveats
