@@ -154,7 +154,13 @@ def test_evaluation_refuses_volumes_the_model_trained_or_was_selected_on(params)
         predict_volumes(images, now, {}, {}, _lineage(trained_on), params["evaluation"], params["training"])
     with pytest.raises(LeakageError, match=r"to score as val that it was trained on: \['mv03'\]"):
         score_predictions(
-            {}, {}, images, {**now, "val": ["mv03"], "test": []}, _lineage(trained_on), _manifest(), params["evaluation"]
+            {},
+            {},
+            images,
+            {**now, "val": ["mv03"], "test": []},
+            _lineage(trained_on),
+            _manifest(),
+            params["evaluation"],
         )
     with pytest.raises(LeakageError, match="no record of the volumes it was trained on"):
         score_predictions({}, {}, images, now, {}, _manifest(), params["evaluation"])
