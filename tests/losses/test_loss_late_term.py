@@ -9,7 +9,7 @@ import torch
 
 from minivess_kedro.losses import CompoundLoss, build_loss
 from minivess_kedro.losses.base import first_active_epoch
-from minivess_kedro.losses.compound import LateTermCompoundLoss
+from minivess_kedro.losses.compound import LateTermCompoundLoss, compound_loss
 
 
 def _case(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -69,7 +69,7 @@ def test_inactive_term_records_nothing(name):
 
 def test_compound_forwards_progress_and_reports_its_late_term():
     warp = build_loss("warp", activate_at=0.5)
-    compound = CompoundLoss({"dice_ce": (0.4, build_loss("dice_ce")), "warp": (0.6, warp)})
+    compound = compound_loss({"dice_ce": (0.4, build_loss("dice_ce")), "warp": (0.6, warp)})
     assert isinstance(compound, LateTermCompoundLoss) and compound.has_late_term
     assert compound.first_active_epoch(10) == 5
 
@@ -93,8 +93,8 @@ def test_compound_forwards_progress_and_reports_its_late_term():
 
 
 def test_nested_compound_and_the_latest_switch_on():
-    inner = CompoundLoss({"topo": (0.5, build_loss("topo", activate_at=0.8)), "dice_ce": (0.5, build_loss("dice_ce"))})
-    outer = CompoundLoss({"inner": (0.5, inner), "warp": (0.5, build_loss("warp", activate_at=0.3))})
+    inner = compound_loss({"topo": (0.5, build_loss("topo", activate_at=0.8)), "dice_ce": (0.5, build_loss("dice_ce"))})
+    outer = compound_loss({"inner": (0.5, inner), "warp": (0.5, build_loss("warp", activate_at=0.3))})
     assert outer.has_late_term and outer.first_active_epoch(10) == 8
     outer.set_training_progress(0.5)
     assert not outer.term_active  # topo is still off
@@ -104,6 +104,6 @@ def test_nested_compound_and_the_latest_switch_on():
 
 
 def test_compound_without_late_term_has_no_late_interface():
-    compound = CompoundLoss({"dice_ce": (1.0, build_loss("dice_ce"))})
+    compound = compound_loss({"dice_ce": (1.0, build_loss("dice_ce"))})
     assert type(compound) is CompoundLoss
     assert not hasattr(compound, "set_training_progress") and not getattr(compound, "has_late_term", False)

@@ -114,17 +114,12 @@ class LateTermStats:
 def first_active_epoch(activate_at: float, max_epochs: int) -> int:
     """The first epoch ``e`` with ``e / max_epochs >= activate_at`` (``max_epochs``: never).
 
-    Computed with the trainer's own comparison, so that float rounding (``0.7 * 10`` is
-    ``7.000000000000001``) cannot move it by one epoch.
+    The trainer's own comparison, epoch by epoch, so that float rounding (``0.7 * 10`` is
+    ``7.000000000000001``) cannot move it by one epoch as ``ceil(activate_at * max_epochs)`` would.
     """
     if max_epochs < 1:
         raise ValueError(f"max_epochs must be a positive integer, got {max_epochs}")
-    epoch = min(max(math.ceil(activate_at * max_epochs), 0), max_epochs)
-    while epoch > 0 and (epoch - 1) / max_epochs >= activate_at:
-        epoch -= 1
-    while epoch < max_epochs and epoch / max_epochs < activate_at:
-        epoch += 1
-    return epoch
+    return next((e for e in range(max_epochs) if e / max_epochs >= activate_at), max_epochs)
 
 
 class TrainingProgressMixin:

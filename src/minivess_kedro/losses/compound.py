@@ -17,19 +17,14 @@ def _has_late_term(loss: nn.Module) -> bool:
 class CompoundLoss(SegmentationLoss):
     """``L = sum_i lambda_i L_i`` over named sub-losses.
 
-    A compound with a late-term loss among its terms (``has_late_term``: ``warp``, ``topo``) is
-    built as a :class:`LateTermCompoundLoss`, which has the late-term interface
-    (``set_training_progress`` ...); any other compound has none of it, like the plain losses.
+    A compound with a late-term loss among its terms (``has_late_term``: ``warp``, ``topo``) is a
+    :class:`LateTermCompoundLoss` instead, which has the late-term interface
+    (``set_training_progress`` ...); :func:`compound_loss` picks the class from the terms.
 
     Args:
         terms: ``{name: (weight, loss)}``; each loss follows the uniform contract
             (``B x 2 x H x W x D`` logits, ``B x 1 x H x W x D`` labels -> scalar).
     """
-
-    def __new__(cls, terms: Mapping[str, tuple[float, nn.Module]] | None = None) -> CompoundLoss:
-        # ``terms`` is None when copy or pickle re-create an instance of the class they already know.
-        late = cls is CompoundLoss and terms and any(_has_late_term(loss) for _, loss in terms.values())
-        return super().__new__(LateTermCompoundLoss if late else cls)
 
     def __init__(self, terms: Mapping[str, tuple[float, nn.Module]]) -> None:
         super().__init__()
@@ -105,3 +100,10 @@ class LateTermCompoundLoss(CompoundLoss):
         if any_active:
             self.term_stats.add(float(total.detach()) - late, late)
         return total
+
+
+def compound_loss(terms: Mapping[str, tuple[float, nn.Module]]) -> CompoundLoss:
+    """``sum_i lambda_i L_i``: a :class:`LateTermCompoundLoss` when a term has a late term (so that
+    training tells it its progress and selects with the term on), else a :class:`CompoundLoss`."""
+    late = any(_has_late_term(loss) for _, loss in terms.values())
+    return (LateTermCompoundLoss if late else CompoundLoss)(terms)

@@ -19,7 +19,7 @@ from .betti import BettiLoss
 from .cbdice import CbDiceLoss
 from .centerline_ce import CenterlineCrossEntropyLoss
 from .class_balanced import ClassBalancedDiceLoss
-from .compound import CompoundLoss
+from .compound import CompoundLoss, compound_loss
 from .topo import TopoNetLoss
 from .warp import WarpingLoss
 
@@ -90,7 +90,7 @@ def _build_compound(name: str, kwargs: Mapping[str, Any]) -> CompoundLoss:
             )
         weight = kwargs.get(f"lambda_{term}", default_weight)
         terms[term] = (weight, build_loss(term, **term_kwargs))
-    return CompoundLoss(terms)
+    return compound_loss(terms)
 
 
 def build_loss(name: str, **kwargs: Any) -> nn.Module:
