@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 import yaml
 from kedro.config import OmegaConfigLoader
 
 from minivess_kedro import settings
 from minivess_kedro.dotted_keys import dotted_keys
+from minivess_kedro.pipelines.parameters import ParameterError, check_run_cell
 from tests.conftest import PROJECT_ROOT
 
 ENVS = ["cpu", "gpu_low", "gpu_high", "dgx_spark", "cloud_single", "cloud_multi", "demo", "test"]
@@ -99,3 +103,56 @@ def test_source_override_moves_every_data_path() -> None:
     catalog = _loader("base", {"data_ingestion": {"source": "local"}})["catalog"]
     assert catalog["raw_images"]["path"] == "data/01_raw/local/imagesTr"
     assert catalog["volume_manifest"]["filepath"] == "data/02_intermediate/local/volume_manifest.csv"
+
+
+def _catalog_error(project: Path, env: str, runtime_params: dict) -> str:
+    """The error creating a session's catalog raises, with the project's hooks (``""`` if none)."""
+    from kedro.framework.session import KedroSession  # noqa: PLC0415
+    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env=env, runtime_params=runtime_params) as session:
+        try:
+            session.load_context().catalog  # noqa: B018 - creating it runs the after_catalog_created hooks
+        except ValueError as err:
+            return str(err)
+    return ""
+
+
+@pytest.mark.slow
+def test_a_cell_set_in_the_configuration_alone_is_refused(project_copy: Path) -> None:
+    """``seed: 1`` in conf/test alone would train seed 1 into seed 0's folder and MLflow run: the
+    catalog follows --params. Refused before anything runs, naming the key and the command."""
+    (project_copy / "conf" / "test" / "parameters.yml").write_text("seed: 1\nloss: cbdice\n")
+
+    error = _catalog_error(project_copy, "test", {})
+
+    assert "fold_idx, seed: the parameters say 'fold_0-seed1', the catalog's folders 'fold_0'" in error
+    assert "loss: the parameters say 'cbdice', the catalog's folders 'dice_ce'" in error
+    assert "`--params loss=cbdice,fold_idx=0,seed=1`" in error
+    assert _catalog_error(project_copy, "test", {"loss": "cbdice", "seed": 1}) == ""
+
+
+@pytest.mark.parametrize(
+    ("parameters", "path", "message"),
+    [
+        ({"loss": "dice_ce", "fold_idx": 0, "seed": 0}, "d/06_models/synthetic/dice_ce/fold_0/best_model.pt", None),
+        ({"loss": "cbdice", "fold_idx": 2, "seed": 3}, "d/06_models/synthetic/cbdice/fold_2-seed3/best_model.pt", None),
+        (
+            {"loss": "dice_ce", "fold_idx": 1, "seed": 0},
+            "d/06_models/synthetic/dice_ce/fold_0/best_model.pt",
+            "fold_idx, seed: the parameters say 'fold_1', the catalog's folders 'fold_0'",
+        ),
+        (
+            {"loss": "dice_ce", "fold_idx": 0, "seed": 0, "data_ingestion": {"source": "local"}},
+            "d/06_models/synthetic/dice_ce/fold_0/best_model.pt",
+            "data_ingestion.source: the parameters say 'local', the catalog's folders 'synthetic'",
+        ),
+    ],
+)
+def test_run_cell_matches_the_catalog_folders(parameters: dict, path: str, message: str | None) -> None:
+    if message is None:
+        check_run_cell(parameters, path)
+        return
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        check_run_cell(parameters, path)

@@ -10,19 +10,23 @@ import yaml
 from kedro.framework.hooks import hook_impl
 
 from minivess_kedro.dotted_keys import dotted_keys
-from minivess_kedro.pipelines.parameters import parameters_hash, validate_parameters
+from minivess_kedro.pipelines.parameters import check_run_cell, parameters_hash, validate_parameters
 
 logger = logging.getLogger(__name__)
 
 
 class RunParameterChecks:
     """Fails a run with invalid parameters before any node runs and before an MLflow run is opened
-    (``after_catalog_created`` precedes ``before_pipeline_run``)."""
+    (``after_catalog_created`` precedes ``before_pipeline_run``), and a run whose parameters name
+    another cell than its catalog's folders."""
 
     @hook_impl
-    def after_catalog_created(self, parameters: dict[str, Any], **kwargs: Any) -> None:
+    def after_catalog_created(self, parameters: dict[str, Any], conf_catalog: dict[str, Any], **kwargs: Any) -> None:
         # Kedro passes {"parameters": all of them, "params:<key>": each of them}.
         validate_parameters(parameters["parameters"])
+        model_path = conf_catalog.get("best_model", {}).get("filepath")
+        if model_path:
+            check_run_cell(parameters["parameters"], model_path)
 
 
 class ResolvedConfigLogger:

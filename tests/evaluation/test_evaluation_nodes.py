@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,6 +38,10 @@ def _fold() -> dict:
 def _lineage(fold: dict | None = None) -> dict:
     """The lineage of a model trained on ``fold`` (default: the evaluated fold itself)."""
     return model_lineage("dice_ce", fold or _fold(), 0, "abc")
+
+
+#: The run evaluating the models of these tests: loss, seed and dataset of :func:`_lineage`.
+RUN = {"loss": "dice_ce", "seed": 0, "dataset_fingerprint": {"fingerprint": "abc"}}
 
 
 def _manifest() -> pd.DataFrame:
@@ -107,11 +113,11 @@ def test_predictions_use_the_given_checkpoint(params) -> None:
     state[weight].zero_()
     state[bias] = torch.tensor([0.0, 5.0])
     all_vessel, made_by = predict_volumes(
-        images, _fold(), state, config, _lineage(), params["evaluation"], params["training"]
+        images, _fold(), state, config, _lineage(), params["evaluation"], params["training"], **RUN
     )
     state[bias] = torch.tensor([5.0, 0.0])
     all_background, _ = predict_volumes(
-        images, _fold(), state, config, _lineage(), params["evaluation"], params["training"]
+        images, _fold(), state, config, _lineage(), params["evaluation"], params["training"], **RUN
     )
 
     assert sorted(all_vessel) == ["components/mv02", "components/mv03", "none/mv02", "none/mv03"]
@@ -151,7 +157,7 @@ def test_evaluation_refuses_volumes_the_model_trained_or_was_selected_on(params)
     with pytest.raises(
         LeakageError, match=r"(?s)test that it was trained on: \['mv03'\].*test that it was selected on: \['mv02'\]"
     ):
-        predict_volumes(images, now, {}, {}, _lineage(trained_on), params["evaluation"], params["training"])
+        predict_volumes(images, now, {}, {}, _lineage(trained_on), params["evaluation"], params["training"], **RUN)
     with pytest.raises(LeakageError, match=r"to score as val that it was trained on: \['mv03'\]"):
         score_predictions(
             {},
@@ -164,6 +170,28 @@ def test_evaluation_refuses_volumes_the_model_trained_or_was_selected_on(params)
         )
     with pytest.raises(LeakageError, match="no record of the volumes it was trained on"):
         score_predictions({}, {}, images, now, {}, _manifest(), params["evaluation"])
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("loss", "cbdice", "loss: the record says 'dice_ce', the run is 'cbdice'"),
+        ("seed", 1, "seed: the record says 0, the run is 1"),
+        ("dataset_fingerprint", {"fingerprint": "new"}, "dataset_fingerprint: the record says 'abc', the run is 'new'"),
+    ],
+)
+def test_evaluation_refuses_a_model_recorded_for_another_cell_or_dataset(params, key, value, message) -> None:
+    """A checkpoint folder copied from another cell, or a dataset re-ingested under the same ids:
+    the model's own record disagrees with the run, and nothing is read."""
+    never = lambda: pytest.fail("no volume may be read before the check")  # noqa: E731
+    images = {i: never for i in ("mv01", "mv02", "mv03")}
+    run = {**RUN, key: value}
+
+    with pytest.raises(LeakageError, match=re.escape(message)):
+        predict_volumes(images, _fold(), {}, {}, _lineage(), params["evaluation"], params["training"], **run)
+    other_fold = {**_fold(), "fold_idx": 2}
+    with pytest.raises(LeakageError, match=re.escape("fold_idx: the record says 0, the run is 2")):
+        predict_volumes(images, other_fold, {}, {}, _lineage(), params["evaluation"], params["training"], **RUN)
 
 
 def test_nested_baselines_score_every_volume_once_with_a_threshold_fitted_without_it(

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from minivess_kedro.metrics import bootstrap_mean_ci
-from minivess_kedro.reporting import Report
+from minivess_kedro.reporting import Report, build_report
 from minivess_kedro.reporting.values import baseline_values
 from tests.reporting import direct, fakes
 from tests.reporting.conftest import SETTINGS
@@ -91,3 +91,29 @@ def test_fold_table_holds_each_runs_test_means(report: Report) -> None:
     assert (row["run_id"], row["n"]) == ("dice_ce-1", 5)
     assert len(folds) == 3 * 2 * len(SETTINGS.metrics)
     assert folds["loss"].iloc[0] == "dice_ce"  # the reference first
+
+
+@pytest.mark.parametrize(
+    ("columns", "left_out"),
+    [
+        ({"protocol": "nested", "nsd_tau": fakes.NSD_TAU}, None),
+        ({}, None),  # a table that does not record them (given by hand) is not second-guessed
+        (
+            {"protocol": "previous", "nsd_tau": fakes.NSD_TAU},
+            "fitted and scored under protocol previous where the runs ran nested",
+        ),
+        ({"protocol": "nested", "nsd_tau": 1.0}, "scored with NSD tolerance 1 where the runs used 2"),
+    ],
+)
+def test_baselines_of_another_protocol_or_tolerance_are_left_out(columns: dict, left_out: str | None) -> None:
+    """The cached baselines table follows the last evaluation's splits and settings: a Frangi
+    threshold fitted on the volumes it scores, or another τ, never stands beside the runs."""
+    runs = fakes.make_nested_runs()
+    report = build_report(runs, fakes.baselines().assign(**columns), [], fakes.PROTOCOL, SETTINGS)
+
+    if left_out is None:
+        assert set(report.baseline_table["loss"]) == {"otsu", "frangi"}
+        return
+    assert report.baseline_table.empty
+    assert f"The classical baselines were {left_out}: left out." in report.markdown
+    assert "`kedro run --env <env> --nodes evaluate_baselines`" in report.markdown

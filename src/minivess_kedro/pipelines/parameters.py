@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -20,6 +21,7 @@ from minivess_kedro.pipelines.evaluation.params import EvaluationParams
 from minivess_kedro.pipelines.reporting.params import ReportingParams
 from minivess_kedro.pipelines.splitting.params import SplittingParams
 from minivess_kedro.pipelines.training.params import TrainingParams
+from minivess_kedro.sweep.grid import seed_suffix
 
 PARAMETER_MODELS: dict[str, type[BaseModel]] = {
     "data_ingestion": DataIngestionParams,
@@ -95,6 +97,46 @@ def validate_parameters(parameters: dict[str, Any]) -> None:
             problems.append(f"training.loss_kwargs.{loss}: {err}")
     if problems:
         raise ParameterError(f"{len(problems)} parameter problem(s):\n  " + "\n  ".join(problems))
+
+
+def check_run_cell(parameters: dict[str, Any], model_path: str) -> None:
+    """The cell the parameters train must be the cell the catalog writes to.
+
+    Catalog paths (checkpoints, predictions) and the MLflow run name follow ``--params`` and fall
+    back to defaults; the nodes read the resolved parameters. A ``seed: 1`` set in
+    ``conf/<env>/parameters.yml`` alone would train seed 1 into seed 0's folder and run, and the
+    report would count it as seed 0.
+
+    Args:
+        parameters: the resolved parameters.
+        model_path: the resolved path of the run's best model,
+            ``.../06_models/<source>/<loss>/fold_<k>[-seed<s>]/best_model.pt``.
+
+    Raises:
+        ParameterError: naming every key whose configured value is not the catalog's, and the
+            ``--params`` that sets both.
+    """
+    source_dir, loss_dir, fold_dir = Path(model_path).parts[-4:-1]
+    fold_idx, seed = parameters.get("fold_idx"), parameters.get("seed", 0)
+    configured = {
+        "data_ingestion.source": (parameters.get("data_ingestion", {}).get("source"), source_dir),
+        "loss": (parameters.get("loss"), loss_dir),
+        "fold_idx, seed": (f"fold_{fold_idx}{seed_suffix(seed)}", fold_dir),
+    }
+    differ = {key: pair for key, pair in configured.items() if pair[0] is not None and str(pair[0]) != pair[1]}
+    if not differ:
+        return
+    lines = [
+        f"{key}: the parameters say {ours!r}, the catalog's folders {theirs!r}"
+        for key, (ours, theirs) in differ.items()
+    ]
+    raise ParameterError(
+        f"the parameters train another cell than the one the catalog writes ({model_path}):\n  "
+        + "\n  ".join(lines)
+        + f"\nChoose the cell on the command line, where the catalog and the MLflow run name see it: "
+        f"`--params loss={parameters.get('loss')},fold_idx={fold_idx},seed={seed}` (the data source: "
+        "`--params data_ingestion.source=...` or data_source in conf/<env>/globals.yml)."
+    )
 
 
 def parameters_hash(parameters: dict[str, Any]) -> str:

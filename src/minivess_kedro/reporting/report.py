@@ -30,7 +30,7 @@ from minivess_kedro.reporting.records import (
 )
 from minivess_kedro.reporting.settings import ReportSettings
 from minivess_kedro.reporting.tables import fold_table, loss_order, summary_table
-from minivess_kedro.reporting.values import baseline_values, run_values
+from minivess_kedro.reporting.values import baseline_values, incomparable_baselines, run_values
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,11 @@ def build_report(
     main = every[every["postprocessing"] == settings.postprocessing]
     design = study_design(runs, split, main)
     reported_ids = sorted(set(main["id"]))
-    base, base_note = baseline_values(baselines, split, settings.metrics, settings.postprocessing, reported_ids)
+    mismatch = incomparable_baselines(baselines, design.nsd_tau, design.protocol)
+    base, base_note = baseline_values(
+        None if mismatch else baselines, split, settings.metrics, settings.postprocessing, reported_ids
+    )
+    base_note = mismatch or base_note
     losses = loss_order(list(main["loss"]), settings.reference_loss)
     clash = sorted(set(base["loss"]) & set(losses))
     if clash:

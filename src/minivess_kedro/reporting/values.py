@@ -95,6 +95,43 @@ def _baseline_rows(table: pd.DataFrame, split: str, ids: Sequence[str]) -> pd.Da
     return table
 
 
+def incomparable_baselines(baselines: pd.DataFrame | None, nsd_tau: float | None, protocol: str) -> str | None:
+    """Why the baselines cannot stand beside the runs' numbers, or ``None`` when they can.
+
+    The baselines table is cached per dataset and rewritten by whichever evaluation ran last: after
+    a change of the splits or of ``evaluation.nsd_tau`` it can describe another protocol (a Frangi
+    threshold fitted on the volumes it scores) or another tolerance than the runs.
+
+    Args:
+        baselines: the per-volume baselines table; its optional ``nsd_tau`` and ``protocol``
+            columns are compared.
+        nsd_tau: the runs' NSD tolerance (``None``: not recorded, not compared).
+        protocol: the runs' protocol.
+
+    Returns:
+        A note naming each difference and the command that rescores the baselines.
+    """
+    if baselines is None or len(baselines) == 0:
+        return None
+    problems = []
+    if nsd_tau is not None and "nsd_tau" in baselines.columns:
+        found = sorted({float(v) for v in pd.to_numeric(baselines["nsd_tau"]).dropna()})
+        if found != [float(nsd_tau)]:
+            problems.append(
+                f"scored with NSD tolerance {', '.join(f'{v:g}' for v in found)} where the runs used {nsd_tau:g}"
+            )
+    if "protocol" in baselines.columns:
+        found = sorted(set(baselines["protocol"].dropna().astype(str)))
+        if found != [protocol]:
+            problems.append(f"fitted and scored under protocol {', '.join(found)} where the runs ran {protocol}")
+    if not problems:
+        return None
+    return (
+        "The classical baselines were " + " and ".join(problems) + ": left out. Rescore them under the runs' "
+        "splits and settings: `kedro run --env <env> --nodes evaluate_baselines`."
+    )
+
+
 def baseline_values(
     baselines: pd.DataFrame | None, split: str, metrics: Sequence[str], postprocessing: str, ids: Sequence[str]
 ) -> tuple[pd.DataFrame, str | None]:

@@ -104,6 +104,35 @@ def check_evaluated_ids(lineage: Mapping, evaluated: Mapping[str, str], model: s
         )
 
 
+def check_lineage_identity(lineage: Mapping, run: Mapping, model: str = "the model") -> None:
+    """Refuses a model whose own record names another cell or dataset than the run evaluating it.
+
+    The catalog path ties a checkpoint to its loss, fold and seed, but a folder copied by hand (or
+    a dataset re-ingested under the same ids) would otherwise be trusted: its ids would be checked
+    against volumes they do not describe.
+
+    Args:
+        lineage: the model's lineage record (see :func:`model_lineage`).
+        run: the run's ``loss``, ``fold_idx``, ``seed`` and ``dataset_fingerprint``.
+        model: how to name the model in the message (its file).
+
+    Raises:
+        LeakageError: naming every key on which the record and the run differ.
+    """
+    keys = ("loss", "fold_idx", "seed", "dataset_fingerprint")
+    differ = [
+        f"{key}: the record says {lineage.get(key)!r}, the run is {run[key]!r}"
+        for key in keys
+        if str(lineage.get(key)) != str(run[key])
+    ]
+    if differ:
+        raise LeakageError(
+            f"{model} is not this run's model (its model_lineage.json describes another cell or dataset):\n  "
+            + "\n  ".join(differ)
+            + "\nEvaluate it under its own --params, or retrain this cell with --params training.restart=true."
+        )
+
+
 def lineage_digest(lineage: Mapping) -> str:
     """A sha256 of a lineage record: outputs stamped with it can be traced to one model's record."""
     return hashlib.sha256(json.dumps(lineage, sort_keys=True, default=str).encode()).hexdigest()

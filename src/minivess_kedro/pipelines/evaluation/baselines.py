@@ -12,6 +12,7 @@ import pandas as pd
 
 from minivess_kedro.baselines import FrangiSettings, fit_frangi_threshold, frangi_segmentation, otsu_segmentation
 from minivess_kedro.data.manifest import coarsest_spacing_um
+from minivess_kedro.data.splits import split_protocol
 from minivess_kedro.io import NiftiVolume, atomic_write_text
 from minivess_kedro.metrics import VolumePair, evaluate_volumes
 from minivess_kedro.pipelines.evaluation.params import EvaluationParams
@@ -21,7 +22,7 @@ Loaders = dict[str, Callable[[], NiftiVolume]]
 
 
 def _cache_key(
-    groups: list[tuple[list[str], list[str]]], fingerprint: dict, params: EvaluationParams, tau: float
+    groups: list[tuple[list[str], list[str]]], fingerprint: dict, params: EvaluationParams, tau: float, protocol: str
 ) -> str:
     record = {
         "fingerprint": fingerprint["fingerprint"],
@@ -29,6 +30,7 @@ def _cache_key(
         "baselines": params.baselines.model_dump(mode="json", exclude={"cache_dir"}),
         "nsd_tau": tau,
         "distance_units": params.distance_units,
+        "protocol": protocol,
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -61,12 +63,15 @@ def evaluate_baselines(
     scored and fitting volumes follow the protocol (see :func:`baseline_groups`).
 
     Returns:
-        The per-volume table with a ``method`` column.
+        The per-volume table with ``method`` and ``protocol`` columns (the report leaves out
+        baselines of another protocol or NSD tolerance than its runs).
     """
     params = EvaluationParams.model_validate(evaluation)
     tau = params.nsd_tolerance(coarsest_spacing_um(volume_manifest))
     groups = baseline_groups(splits, sorted(raw_images))
-    cache = Path(params.baselines.cache_dir) / f"baselines_{_cache_key(groups, dataset_fingerprint, params, tau)}.csv"
+    protocol = split_protocol(splits)
+    key = _cache_key(groups, dataset_fingerprint, params, tau, protocol)
+    cache = Path(params.baselines.cache_dir) / f"baselines_{key}.csv"
     if cache.exists():
         logger.info("Baselines read from %s", cache)
         return pd.read_csv(cache)
@@ -90,7 +95,7 @@ def evaluate_baselines(
                     yield VolumePair(volume_id, mask, label.array, label.spacing, "test")
 
             table = evaluate_volumes(pairs(), nsd_tau=tau, distance_units=params.distance_units)
-            tables.append(table.assign(method=method))
+            tables.append(table.assign(method=method, protocol=protocol))
     result = pd.concat(tables, ignore_index=True).sort_values(["method", "id"], kind="stable", ignore_index=True)
     atomic_write_text(cache, result.to_csv(index=False))
     return result

@@ -18,7 +18,12 @@ from minivess_kedro.pipelines.evaluation.params import EvaluationParams
 from minivess_kedro.pipelines.training.params import TrainingParams
 from minivess_kedro.postprocessing import ComponentSettings, TopoSculptSettings, clean_components, toposculpt
 from minivess_kedro.training import resolve_device
-from minivess_kedro.training.lineage import check_evaluated_ids, check_same_model, lineage_digest
+from minivess_kedro.training.lineage import (
+    check_evaluated_ids,
+    check_lineage_identity,
+    check_same_model,
+    lineage_digest,
+)
 
 logger = logging.getLogger(__name__)
 Loaders = dict[str, Callable[[], NiftiVolume]]
@@ -38,6 +43,9 @@ def predict_volumes(
     model_lineage: dict,
     evaluation: dict,
     training: dict,
+    loss: str,
+    seed: int,
+    dataset_fingerprint: dict,
 ) -> tuple[dict[str, NiftiVolume], dict]:
     """Segments every evaluated volume with the run's best model and post-processes it.
 
@@ -47,12 +55,20 @@ def predict_volumes(
         (``predictions_lineage.json``: scoring checks it is still the run's model).
 
     Raises:
-        LeakageError: a volume to score as test or val that the model trained (or, for test,
+        LeakageError: a model whose record names another loss, fold, seed or dataset than the
+            run's, or a volume to score as test or val that the model trained (or, for test,
             was selected) on, by the model's own lineage record; before any prediction.
     """
     params = EvaluationParams.model_validate(evaluation)
     compute = TrainingParams.model_validate(training).compute
     ids = evaluated_ids(fold_split, params.splits)
+    run = {
+        "loss": loss,
+        "fold_idx": fold_split["fold_idx"],
+        "seed": seed,
+        "dataset_fingerprint": dataset_fingerprint["fingerprint"],
+    }
+    check_lineage_identity(model_lineage, run, "best_model.pt")
     check_evaluated_ids(model_lineage, ids, "best_model.pt")
     missing = sorted(set(ids) - set(raw_images))
     if missing:
