@@ -40,9 +40,9 @@ from minivess_kedro.metrics.distance_metrics import (
     masd_from_distances,
     nsd_from_distances,
 )
-from minivess_kedro.metrics.edt_reference import edt_centreline_dsc, edt_surface_distances
 from minivess_kedro.metrics.overlap import dsc_of_masks
 from minivess_kedro.metrics.surface_distances import surface_distances
+from minivess_kedro.tools.edt_reference import edt_centreline_dsc, edt_surface_distances
 
 DISTANCE_METRICS = ("masd", "hd95", "nsd")
 FIVE_METRICS = ("dsc", "cldice", *DISTANCE_METRICS)

@@ -10,7 +10,7 @@ import yaml
 from kedro.config import OmegaConfigLoader
 
 from minivess_kedro import settings
-from minivess_kedro.dotted_keys import dotted_keys
+from minivess_kedro.framework.dotted_keys import dotted_keys
 from minivess_kedro.pipelines.parameters import ParameterError, check_run_cell
 from tests.conftest import PROJECT_ROOT
 

@@ -8,7 +8,7 @@ import mlflow
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from minivess_kedro.mlflow_store import project_tracking_uri
+from minivess_kedro.framework.mlflow_store import project_tracking_uri
 
 
 def test_relative_sqlite_path_is_resolved_against_the_project() -> None:

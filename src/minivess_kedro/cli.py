@@ -13,9 +13,9 @@ from kedro.framework.startup import bootstrap_project
 from mlflow import MlflowClient
 
 from minivess_kedro import settings
+from minivess_kedro.framework.provenance import git_commit
 from minivess_kedro.losses import LOSS_NAMES
 from minivess_kedro.pipelines.parameters import ParameterError, parameters_hash, validate_parameters
-from minivess_kedro.provenance import git_commit
 from minivess_kedro.sweep import Cell, CellResult, load_grid_file, parse_grid, run_cells
 from minivess_kedro.sweep.commands import cell_commands, kedro_run
 from minivess_kedro.sweep.ray_backend import run_cells_on_ray

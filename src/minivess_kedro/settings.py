@@ -2,10 +2,10 @@
 
 from kedro.config import OmegaConfigLoader
 
-from minivess_kedro.distributed_run import DistributedRunGuard, plugins_to_disable
-from minivess_kedro.hooks import MissingInputCheck, ResolvedConfigLogger, RunParameterChecks
-from minivess_kedro.interrupted_runs import InterruptedRunMarker
-from minivess_kedro.mlflow_store import ProjectMlflowStore
+from minivess_kedro.framework.distributed_run import DistributedRunGuard, plugins_to_disable
+from minivess_kedro.framework.hooks import MissingInputCheck, ResolvedConfigLogger, RunParameterChecks
+from minivess_kedro.framework.interrupted_runs import InterruptedRunMarker
+from minivess_kedro.framework.mlflow_store import ProjectMlflowStore
 from minivess_kedro.sweep.grid import seed_suffix
 
 HOOKS = (
@@ -17,7 +17,7 @@ HOOKS = (
     InterruptedRunMarker(),
 )
 
-# Under torchrun, MLflow runs and other records come from rank 0 only (minivess_kedro.distributed_run).
+# Under torchrun, MLflow runs and other records come from rank 0 only (minivess_kedro.framework.distributed_run).
 DISABLE_HOOKS_FOR_PLUGINS = plugins_to_disable()
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader

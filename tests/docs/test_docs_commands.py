@@ -99,7 +99,7 @@ def test_blocks_are_split_into_simple_commands_with_lines(tmp_path: Path) -> Non
         ('python -m pip install -e ".[gpu]"', "extras ['gpu'] not in pyproject"),
         ("python -m pip install --no-such-option .", "no such option"),
         ("python -m no_such_module", "no such module"),
-        ("python -m minivess_kedro.metrics.crosscheck FOLDER --no-such-option", "not in its --help"),
+        ("python -m minivess_kedro.tools.crosscheck FOLDER --no-such-option", "not in its --help"),
         ("python -m pytest tests/no_such_test.py", "no such test path"),
         ("python bench/no_such_script.py", "no such script"),
         ("git clonee <repository-url>", "not a git command"),

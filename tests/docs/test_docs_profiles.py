@@ -12,7 +12,7 @@ import yaml
 from kedro.config import OmegaConfigLoader
 
 from minivess_kedro import settings
-from minivess_kedro.dotted_keys import dotted_keys
+from minivess_kedro.framework.dotted_keys import dotted_keys
 from minivess_kedro.pipelines.parameters import validate_parameters
 from tests.conftest import PROJECT_ROOT
 from tests.docs.markdown_parts import code_spans, fences_after_text, table_under

@@ -9,7 +9,7 @@ import torch
 from loss_testing import tube_labels
 
 from minivess_kedro.losses import LOSS_NAMES, build_loss
-from minivess_kedro.losses.persistence import topo_maps
+from minivess_kedro.topology.persistence import topo_maps
 
 LN2 = math.log(2.0)
 SHAPE = (12, 12, 8)

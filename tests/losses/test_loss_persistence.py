@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from minivess_kedro.losses.persistence import persistence_pairs_0d, target_pair_count, topo_maps
+from minivess_kedro.topology.persistence import persistence_pairs_0d, target_pair_count, topo_maps
 
 
 def test_pairs_locate_the_minima_of_a_non_cubic_array():

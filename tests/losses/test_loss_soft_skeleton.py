@@ -6,7 +6,7 @@ import pytest
 import torch
 from monai.losses.cldice import soft_skel
 
-from minivess_kedro.losses.soft_skeleton import soft_skeleton
+from minivess_kedro.topology.soft_skeleton import soft_skeleton
 
 
 @pytest.mark.parametrize("shape", [(2, 2, 12, 10, 8), (1, 1, 3, 7, 4), (1, 2, 5, 1, 6)])

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from minivess_kedro.losses.simple_points import OFFSETS, is_simple
-from minivess_kedro.losses.warping import critical_voxels, warp
+from minivess_kedro.topology.simple_points import OFFSETS, is_simple
+from minivess_kedro.topology.warping import critical_voxels, warp
 
 _GRID = np.abs(np.indices((3, 3, 3)) - 1).sum(axis=0)  # Manhattan distance to the centre
 

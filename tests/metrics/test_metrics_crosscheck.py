@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from metrics_shapes import REFERENCE_DIR, load_expected
 
-from minivess_kedro.metrics import crosscheck
+from minivess_kedro.tools import crosscheck
 
 EXPECTED = load_expected()
 

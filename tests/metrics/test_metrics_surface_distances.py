@@ -20,8 +20,8 @@ from minivess_kedro.metrics import (
     compute_surface_distances,
     evaluate_pair,
 )
-from minivess_kedro.metrics.edt_reference import edt_surface_distances
 from minivess_kedro.metrics.surface_distances import scaled_norm, surface_distances
+from minivess_kedro.tools.edt_reference import edt_surface_distances
 
 F32_SPACING = tuple(float(s) for s in np.float32([0.7, 0.7, 5.0]))  # as read from a header
 

@@ -17,7 +17,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
 from mlflow import MlflowClient
 
-from minivess_kedro.distributed_run import RANK_ZERO_PLUGINS, DistributedRunGuard, plugins_to_disable
+from minivess_kedro.framework.distributed_run import RANK_ZERO_PLUGINS, DistributedRunGuard, plugins_to_disable
 from minivess_kedro.pipelines import evaluation, training
 
 RUN = "dice_ce-fold0"

@@ -12,8 +12,9 @@ import torch
 from monai.transforms import distance_transform_edt
 from torch.nn.functional import cross_entropy
 
+from minivess_kedro.topology.soft_skeleton import soft_skeleton
+
 from .base import SegmentationLoss
-from .soft_skeleton import soft_skeleton
 
 SPATIAL = (1, 2, 3)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 from torch.nn.functional import cross_entropy
 
+from minivess_kedro.topology.soft_skeleton import soft_skeleton
+
 from .base import SegmentationLoss
-from .soft_skeleton import soft_skeleton
 
 
 class CenterlineCrossEntropyLoss(SegmentationLoss):

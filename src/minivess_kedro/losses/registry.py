@@ -23,10 +23,14 @@ from .compound import CompoundLoss, compound_loss
 from .topo import TopoNetLoss
 from .warp import WarpingLoss
 
-_LEAVES: dict[str, Callable[..., nn.Module]] = {
+# Every loss of the study, in the study's order: a builder, or for a compound loss its terms
+# (term name -> default weight; the terms are themselves registry losses).
+_REGISTRY: dict[str, Callable[..., nn.Module] | dict[str, float]] = {
     "dice_ce": monai_losses.dice_ce,
     "cldice": monai_losses.cldice,
     "dice_cldice": monai_losses.dice_cldice,
+    "vessel_compound": {"dice_ce": 0.5, "cldice": 0.5},
+    "topo_compound": {"dice_ce": 0.4, "cldice": 0.4, "betti": 0.2},
     "betti": BettiLoss,
     "class_balanced": ClassBalancedDiceLoss,
     "focal": monai_losses.focal,
@@ -34,30 +38,12 @@ _LEAVES: dict[str, Callable[..., nn.Module]] = {
     "centerline_ce": CenterlineCrossEntropyLoss,
     "warp": WarpingLoss,
     "topo": TopoNetLoss,
-}
-
-# Compound losses: term name -> default weight; the terms are themselves registry losses.
-_COMPOUNDS: dict[str, dict[str, float]] = {
-    "vessel_compound": {"dice_ce": 0.5, "cldice": 0.5},
-    "topo_compound": {"dice_ce": 0.4, "cldice": 0.4, "betti": 0.2},
     "cbdice_cldice": {"cbdice": 0.5, "vessel_compound": 0.5},
 }
+_LEAVES: dict[str, Callable[..., nn.Module]] = {k: v for k, v in _REGISTRY.items() if not isinstance(v, dict)}
+_COMPOUNDS: dict[str, dict[str, float]] = {k: v for k, v in _REGISTRY.items() if isinstance(v, dict)}
 
-LOSS_NAMES: tuple[str, ...] = (
-    "dice_ce",
-    "cldice",
-    "dice_cldice",
-    "vessel_compound",
-    "topo_compound",
-    "betti",
-    "class_balanced",
-    "focal",
-    "cbdice",
-    "centerline_ce",
-    "warp",
-    "topo",
-    "cbdice_cldice",
-)
+LOSS_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
 
 def _check_name(name: str) -> None:

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from minivess_kedro.topology.persistence import topo_maps
+
 from .base import NUM_CHANNELS, SegmentationLoss, TrainingProgressMixin, one_hot
-from .persistence import topo_maps
 
 
 class TopoNetLoss(TrainingProgressMixin, SegmentationLoss):
@@ -17,7 +18,7 @@ class TopoNetLoss(TrainingProgressMixin, SegmentationLoss):
     Weighted CE: ``-mean over samples and voxels of sum_c w_c Y_c log(P_c + 1e-15)``, not
     normalised by the weight sum. MSE_critical: mean over all voxels of
     ``(p * W - R)^2`` with ``W`` the persistence-critical voxels and ``R`` their reference
-    probabilities (:func:`~minivess_kedro.losses.persistence.topo_maps`). The persistence runs on
+    probabilities (:func:`~minivess_kedro.topology.persistence.topo_maps`). The persistence runs on
     the CPU (gudhi); it is skipped while the term is inactive.
 
     Args:

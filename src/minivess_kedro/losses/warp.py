@@ -6,8 +6,9 @@ import numpy as np
 import torch
 from torch.nn.functional import cross_entropy
 
+from minivess_kedro.topology.warping import critical_voxels
+
 from .base import SegmentationLoss, TrainingProgressMixin, one_hot
-from .warping import critical_voxels
 
 
 class WarpingLoss(TrainingProgressMixin, SegmentationLoss):
@@ -17,7 +18,7 @@ class WarpingLoss(TrainingProgressMixin, SegmentationLoss):
     ``1 - (2 sum P Y + smooth_nr) / (sum P + sum Y + smooth_dr)``. CE_critical, as the authors'
     code does it: torch cross-entropy applied to the masked softmax probabilities ``P * M`` with the
     masked target ``y * M`` (mean over all voxels), ``M`` the warping-critical voxels of
-    :func:`~minivess_kedro.losses.warping.critical_voxels`. Finding ``M`` is a CPU round trip
+    :func:`~minivess_kedro.topology.warping.critical_voxels`. Finding ``M`` is a CPU round trip
     (distance transforms and the simple-point flips); it is skipped while the term is inactive.
 
     Args:

@@ -20,8 +20,8 @@ import torch
 from torch import nn
 
 from minivess_kedro.inference import SlidingWindowConfig, predict_logits
-from minivess_kedro.losses.persistence import persistence_pairs_0d
-from minivess_kedro.losses.soft_skeleton import soft_skeleton
+from minivess_kedro.topology.persistence import persistence_pairs_0d
+from minivess_kedro.topology.soft_skeleton import soft_skeleton
 
 
 @dataclass(frozen=True)

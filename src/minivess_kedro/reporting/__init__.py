@@ -13,7 +13,7 @@ from __future__ import annotations
 from minivess_kedro.reporting.examples import ExampleChoice, example_from_volumes, middle_slice, pick_examples
 from minivess_kedro.reporting.records import ExampleSlices, RunRecord
 from minivess_kedro.reporting.report import Report, build_report
-from minivess_kedro.reporting.settings import ReportSettings
+from minivess_kedro.reporting.report_settings import ReportSettings
 
 __all__ = [
     "ExampleChoice",

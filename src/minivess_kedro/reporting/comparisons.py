@@ -20,7 +20,7 @@ from minivess_kedro.metrics import holm_correction, paired_comparison
 from minivess_kedro.reporting.metric_info import higher_is_better
 from minivess_kedro.reporting.pairing import pair_values
 from minivess_kedro.reporting.power import detectable_difference, smallest_p_value
-from minivess_kedro.reporting.settings import ReportSettings
+from minivess_kedro.reporting.report_settings import ReportSettings
 
 #: Columns of the comparisons table.
 COMPARISON_COLUMNS: tuple[str, ...] = (

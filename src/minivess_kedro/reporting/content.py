@@ -15,7 +15,7 @@ from minivess_kedro.reporting.document import Alert, Block, Bullets, FigureRef, 
 from minivess_kedro.reporting.metric_info import metric_label
 from minivess_kedro.reporting.protocol import protocol_table, run_table
 from minivess_kedro.reporting.records import RunRecord
-from minivess_kedro.reporting.settings import ReportSettings
+from minivess_kedro.reporting.report_settings import ReportSettings
 
 TITLE = "Loss-function study: comparison report"
 

@@ -7,7 +7,7 @@ import pandas as pd
 from minivess_kedro.reporting import formatting as fmt
 from minivess_kedro.reporting.design import StudyDesign
 from minivess_kedro.reporting.document import Block, Bullets, Heading, Paragraph
-from minivess_kedro.reporting.settings import ReportSettings
+from minivess_kedro.reporting.report_settings import ReportSettings
 
 
 def _ids(values: tuple[int, ...]) -> str:

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from minivess_kedro.reporting.figures import new_figure, placeholder
 from minivess_kedro.reporting.records import ExampleSlices, RunRecord, report_split, with_postprocessing
-from minivess_kedro.reporting.settings import ReportSettings
+from minivess_kedro.reporting.report_settings import ReportSettings
 
 
 @dataclass(frozen=True)

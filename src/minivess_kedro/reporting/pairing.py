@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from minivess_kedro.reporting.settings import Pairing
+from minivess_kedro.reporting.report_settings import Pairing
 
 #: A pair's key: (fold, seed, volume id).
 PairKey = tuple[int, int, str]

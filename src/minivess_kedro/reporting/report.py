@@ -17,7 +17,7 @@ from minivess_kedro.reporting.document import to_html, to_markdown
 from minivess_kedro.reporting.examples import examples_figure
 from minivess_kedro.reporting.figures import dsc_vs_cldice, metric_boxplots, placeholder, training_curves
 from minivess_kedro.reporting.metric_info import distance_unit
-from minivess_kedro.reporting.postprocessing import postprocessing_effect
+from minivess_kedro.reporting.postprocessing_effect import postprocessing_effect
 from minivess_kedro.reporting.protocol import consistency_caveats, selection_biased
 from minivess_kedro.reporting.records import (
     ExampleSlices,
@@ -28,7 +28,7 @@ from minivess_kedro.reporting.records import (
     validate_runs,
     with_postprocessing,
 )
-from minivess_kedro.reporting.settings import ReportSettings
+from minivess_kedro.reporting.report_settings import ReportSettings
 from minivess_kedro.reporting.tables import fold_table, loss_order, summary_table
 from minivess_kedro.reporting.values import baseline_values, incomparable_baselines, run_values
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from minivess_kedro.metrics import bootstrap_mean_ci, summarize_metrics
 from minivess_kedro.reporting.records import RunRecord, with_postprocessing
-from minivess_kedro.reporting.settings import ReportSettings
+from minivess_kedro.reporting.report_settings import ReportSettings
 from minivess_kedro.reporting.values import fold_means, volume_means
 
 #: Columns of the loss and baseline tables.

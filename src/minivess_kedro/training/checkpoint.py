@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from minivess_kedro.dotted_keys import dotted_keys
+from minivess_kedro.framework.dotted_keys import dotted_keys
 
 
 def save_checkpoint(path: str | os.PathLike, checkpoint: dict[str, Any]) -> Path:

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from minivess_kedro.launch import DistributedContext
+from minivess_kedro.framework.launch import DistributedContext
 from minivess_kedro.metrics.monitoring import ForegroundDiceF1
 from minivess_kedro.training.distributed import any_process_fails
 

@@ -10,7 +10,7 @@ import mlflow
 import pandas as pd
 from mlflow import MlflowClient
 
-from minivess_kedro.dotted_keys import dotted_keys
+from minivess_kedro.framework.dotted_keys import dotted_keys
 from minivess_kedro.pipelines.reporting.params import ReportingParams
 from minivess_kedro.sweep.grid import Cell
 

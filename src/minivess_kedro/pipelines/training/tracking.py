@@ -13,9 +13,9 @@ import pandas as pd
 import torch
 from mlflow import MlflowClient
 
-from minivess_kedro.launch import is_main_process
+from minivess_kedro.framework.launch import is_main_process
+from minivess_kedro.framework.provenance import frozen_requirements, git_commit
 from minivess_kedro.pipelines.training.params import TrainingParams
-from minivess_kedro.provenance import frozen_requirements, git_commit
 from minivess_kedro.training.distributed import state_digest
 
 logger = logging.getLogger(__name__)

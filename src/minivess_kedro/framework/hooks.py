@@ -9,7 +9,7 @@ import mlflow
 import yaml
 from kedro.framework.hooks import hook_impl
 
-from minivess_kedro.dotted_keys import dotted_keys
+from minivess_kedro.framework.dotted_keys import dotted_keys
 from minivess_kedro.pipelines.parameters import check_run_cell, parameters_hash, validate_parameters
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import mlflow
 from kedro.framework.hooks import hook_impl
 from kedro.io import MemoryDataset
 
-from minivess_kedro.launch import launch_context
+from minivess_kedro.framework.launch import launch_context
 
 logger = logging.getLogger(__name__)
 

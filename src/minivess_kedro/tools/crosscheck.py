@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m minivess_kedro.metrics.crosscheck FOLDER [--tau 1.0] [--rtol 1e-6]
+    python -m minivess_kedro.tools.crosscheck FOLDER [--tau 1.0] [--rtol 1e-6]
 
 FOLDER holds pairs ``<case>_pred.nii[.gz]`` / ``<case>_ref.nii[.gz]`` (the layout of the shared
 reference cases). For every pair the command prints the project's DSC, clDice, MASD, HD95 and

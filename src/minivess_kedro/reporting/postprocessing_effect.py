@@ -10,7 +10,7 @@ import pandas as pd
 from minivess_kedro.metrics import bootstrap_paired_difference_ci
 from minivess_kedro.reporting.pairing import pair_values
 from minivess_kedro.reporting.records import NO_POSTPROCESSING
-from minivess_kedro.reporting.settings import ReportSettings
+from minivess_kedro.reporting.report_settings import ReportSettings
 from minivess_kedro.reporting.values import fold_means
 
 #: Columns of the post-processing effect table.
