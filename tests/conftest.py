@@ -22,12 +22,10 @@ def project_root() -> Path:
     return PROJECT_ROOT
 
 
-@pytest.fixture
-def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A scratch project (pyproject + conf, empty data layers) as the working directory, so that
-    Kedro sessions write their data and MLflow runs there and not into the checkout."""
-    target = tmp_path / "project"
-    target.mkdir()
+def scratch_project(target: Path) -> Path:
+    """A scratch project at ``target`` (pyproject + conf, empty data layers) whose MLflow store is
+    its own SQLite file, so that Kedro sessions write their data and runs there, not in the checkout."""
+    target.mkdir(parents=True)
     shutil.copy(PROJECT_ROOT / "pyproject.toml", target / "pyproject.toml")
     shutil.copytree(PROJECT_ROOT / "conf", target / "conf", ignore=shutil.ignore_patterns("local"))
     (target / "conf" / "local").mkdir()
@@ -36,6 +34,13 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # pointing at the first scratch project's database, so each scratch project names its own.
     mlflow_conf = target / "conf" / "base" / "mlflow.yml"
     mlflow_conf.write_text(mlflow_conf.read_text().replace("sqlite:///mlflow.db", f"sqlite:///{target / 'mlflow.db'}"))
+    return target
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A :func:`scratch_project` as the working directory."""
+    target = scratch_project(tmp_path / "project")
     monkeypatch.chdir(target)
     return target
 

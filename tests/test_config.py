@@ -156,3 +156,22 @@ def test_run_cell_matches_the_catalog_folders(parameters: dict, path: str, messa
         return
     with pytest.raises(ParameterError, match=re.escape(message)):
         check_run_cell(parameters, path)
+
+
+def test_the_study_uses_the_one_definition_of_the_bootstrap_settings() -> None:
+    """conf/base's evaluation and reporting bootstrap blocks, the parameter models and the report
+    settings all say what minivess_kedro.metrics.bootstrap.DEFAULT_BOOTSTRAP says."""
+    from dataclasses import asdict  # noqa: PLC0415
+
+    from minivess_kedro.metrics.bootstrap import DEFAULT_BOOTSTRAP  # noqa: PLC0415
+    from minivess_kedro.pipelines.params_base import BootstrapParams  # noqa: PLC0415
+    from minivess_kedro.reporting.report_settings import ReportSettings  # noqa: PLC0415
+
+    defaults = asdict(DEFAULT_BOOTSTRAP)
+    parameters = _loader("base")["parameters"]
+    assert parameters["evaluation"]["bootstrap"] == defaults == parameters["reporting"]["bootstrap"]
+    assert BootstrapParams().model_dump() == defaults
+    report = ReportSettings()
+    assert (report.bootstrap_method, report.n_resamples, report.confidence_level, report.seed) == tuple(
+        defaults.values()
+    )

@@ -51,6 +51,30 @@ class _FinishedRuns:
         """The compute profile of the env (resource requests of a cell)."""
         return self._config(Cell("dice_ce", 0))["parameters"]["training"]["compute"]
 
+    def report_is_current(self) -> bool:
+        """Whether the experiment's latest report run was made, with today's parameters, after its
+        latest evaluated run finished: a repeated sweep whose cells are all done then opens no run."""
+        config = self._config(Cell("dice_ce", 0))  # the defaults, as `kedro run --pipelines reporting`
+        client = MlflowClient(tracking_uri=config["mlflow"]["server"]["mlflow_tracking_uri"])
+        experiment = client.get_experiment_by_name(config["mlflow"]["tracking"]["experiment"]["name"])
+        if experiment is None:
+            return False
+        finished = "attributes.status = 'FINISHED'"
+        evaluated = client.search_runs(
+            [experiment.experiment_id],
+            f"tags.evaluated = 'true' and {finished}",
+            order_by=["attributes.end_time DESC"],
+            max_results=1,
+        )
+        same_parameters = f"tags.params_hash = '{parameters_hash(config['parameters'])}'"
+        reports = client.search_runs(
+            [experiment.experiment_id],
+            f"attributes.run_name = 'report' and {same_parameters} and {finished}",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
+        return bool(evaluated and reports) and reports[0].info.start_time > evaluated[0].info.end_time
+
     def __call__(self, cell: Cell) -> bool:
         config = self._config(cell)
         client = MlflowClient(tracking_uri=config["mlflow"]["server"]["mlflow_tracking_uri"])
@@ -143,6 +167,9 @@ def sweep(
         click.echo(f"{result.cell.name:<24} {result.status:<9} {result.seconds:7.0f} s  {result.log or ''}")
     failed = [r.cell.name for r in results if r.status == "failed"]
     if report and len(failed) < len(results):
-        subprocess.run(kedro_run(env, "--pipelines", "reporting"), check=False)
+        if all(r.status == "skipped" for r in results) and is_done.report_is_current():
+            click.echo(f"{'report':<24} current: no cell ran since it (`kedro run --pipelines reporting` rebuilds it)")
+        else:
+            subprocess.run(kedro_run(env, "--pipelines", "reporting"), check=False)
     if failed:
         raise click.ClickException(f"{len(failed)} cell(s) failed: {', '.join(failed)} (see their logs above)")

@@ -3,15 +3,16 @@
 from kedro.config import OmegaConfigLoader
 
 from minivess_kedro.framework.distributed_run import DistributedRunGuard, plugins_to_disable
-from minivess_kedro.framework.hooks import MissingInputCheck, ResolvedConfigLogger, RunParameterChecks
+from minivess_kedro.framework.hooks import MissingInputCheck, RunParameterChecks
 from minivess_kedro.framework.interrupted_runs import InterruptedRunMarker
 from minivess_kedro.framework.mlflow_store import ProjectMlflowStore
+from minivess_kedro.framework.run_record import StudyRunRecord
 from minivess_kedro.sweep.grid import seed_suffix
 
 HOOKS = (
     ProjectMlflowStore(),
     RunParameterChecks(),
-    ResolvedConfigLogger(),
+    StudyRunRecord(),
     DistributedRunGuard(),
     MissingInputCheck(),
     InterruptedRunMarker(),

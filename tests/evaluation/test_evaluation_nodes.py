@@ -14,7 +14,7 @@ from minivess_kedro.metrics import evaluate_pair
 from minivess_kedro.models import DynUNetConfig, build_dynunet
 from minivess_kedro.pipelines.evaluation.baselines import evaluate_baselines
 from minivess_kedro.pipelines.evaluation.nodes import predict_volumes, score_predictions, summarise_evaluation
-from minivess_kedro.pipelines.evaluation.tracking import log_evaluation, summary_metrics
+from minivess_kedro.pipelines.evaluation.record import record_evaluation, summary_metrics
 from minivess_kedro.training.lineage import LeakageError, lineage_digest, model_lineage
 from tests.test_config import _loader
 
@@ -222,13 +222,11 @@ def test_nested_baselines_score_every_volume_once_with_a_threshold_fitted_withou
 
 
 def test_predictions_or_tables_of_another_model_are_refused(params) -> None:
-    """kedro run --nodes score_predictions (or log_evaluation) after the model was retrained under
+    """kedro run --nodes score_predictions (or record_evaluation) after the model was retrained under
     other splits: the files on disk belong to the old model and are refused."""
     old, new = _lineage(), _lineage({**_fold(), "train": ["mv01", "mv04"]})
     with pytest.raises(LeakageError, match="the predictions were made by another model.*from node predict_volumes"):
         score_predictions({}, old, {}, _fold(), new, _manifest(), params["evaluation"])
     table = pd.DataFrame({"id": ["mv03"], "lineage_sha256": [lineage_digest(old)]})
     with pytest.raises(LeakageError, match="volume_metrics.csv were made by another model.*score_predictions"):
-        log_evaluation(
-            table, table, table, table, "dice_ce", 0, _fold(), new, {"fingerprint": "abc"}, params["training"]
-        )
+        record_evaluation(table, table, new, table, "dice_ce", 0, _fold())

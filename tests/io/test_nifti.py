@@ -33,6 +33,16 @@ def test_bytes_round_trip_keeps_array_spacing_affine(compress: bool) -> None:
     np.testing.assert_allclose(loaded.affine, affine, rtol=1e-6)
 
 
+def test_the_same_volume_written_twice_is_the_same_bytes(tmp_path, monkeypatch) -> None:
+    """A regenerated synthetic dataset keeps its fingerprint (file hashes): no gzip timestamp."""
+    volume = NiftiVolume(np.arange(60, dtype=np.uint16).reshape(3, 4, 5), np.eye(4), (1.0, 1.0, 1.0))
+    first = write_nifti(tmp_path / "a" / "mv01.nii.gz", volume).read_bytes()
+    monkeypatch.setattr("time.time", lambda: 2_000_000_000.0)  # gzip stamps time.time() by default
+    second = write_nifti(tmp_path / "b" / "other.nii.gz", volume).read_bytes()
+
+    assert first == second and gzip.decompress(first) == nifti_to_bytes(volume, compress=False)
+
+
 def test_dtype_cast_on_load() -> None:
     volume = NiftiVolume.from_array(np.ones((2, 2, 2), dtype=np.uint16), (1.0, 1.0, 1.0))
     assert nifti_from_bytes(nifti_to_bytes(volume), dtype="float32").array.dtype == np.float32

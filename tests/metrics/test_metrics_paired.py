@@ -11,7 +11,6 @@ from scipy import stats
 
 from minivess_kedro.metrics import (
     METRIC_KEYS,
-    compare_runs,
     holm_correction,
     paired_comparison,
 )
@@ -79,27 +78,3 @@ def test_nan_distances_are_replaced_before_pairing() -> None:
 def test_different_volumes_are_refused() -> None:
     with pytest.raises(ValueError, match=r"only in A \['mv03'\], only in B \['mv04'\]"):
         paired_comparison(_run([0.1, 0.2, 0.3]), _run([0.1, 0.2, 0.3], ids=["mv01", "mv02", "mv04"]), "dsc")
-
-
-def test_compare_runs_applies_holm_per_metric_across_pairs() -> None:
-    rng = np.random.default_rng(0)
-    base = rng.uniform(0.6, 0.8, size=12)
-    tables = {
-        "dice_ce": _run(list(base)),
-        "cldice": _run(list(base + 0.05 + rng.normal(0, 0.01, 12))),
-        "cbdice": _run(list(base + rng.normal(0, 0.02, 12))),
-    }
-    result = compare_runs(tables, metrics=["dsc", "masd"], n_resamples=200)
-    assert len(result) == 6
-    assert result[["run_a", "run_b"]].head(3).values.tolist() == [
-        ["dice_ce", "cldice"],
-        ["dice_ce", "cbdice"],
-        ["cldice", "cbdice"],
-    ]
-    dsc = result[result["metric"] == "dsc"]
-    assert dsc["p_holm"].tolist() == pytest.approx(holm_correction(dsc["p_value"]).tolist())
-    assert bool(dsc.iloc[0]["reject"]) is True  # cldice is 0.05 better on all 12 volumes
-    with pytest.raises(ValueError, match=r"not in tables: \['focal'\]"):
-        compare_runs(tables, pairs=[("dice_ce", "focal")])
-    with pytest.raises(ValueError, match="at least two runs"):
-        compare_runs({"dice_ce": tables["dice_ce"]})

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from kedro.framework.startup import bootstrap_project
 from mlflow import MlflowClient
 
 from minivess_kedro.pipelines.evaluation.pipeline import create_pipeline as evaluation_pipeline
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import scratch_project
 
 RUN = {"loss": "dice_ce", "fold_idx": 0}
 EVALUATION_NODES = [node.name for node in evaluation_pipeline().nodes]
@@ -56,14 +55,7 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A scratch project (as tests/conftest.py's ``project_copy``) after the whole study for one
     loss and fold: ``kedro run --env test --params loss=dice_ce,fold_idx=0``. Module-scoped: every
     test here reruns nodes on the same finished run."""
-    project = tmp_path_factory.mktemp("reruns") / "project"
-    project.mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", project / "pyproject.toml")
-    shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
-    (project / "conf" / "local").mkdir()
-    (project / "src").mkdir()
-    mlflow_conf = project / "conf" / "base" / "mlflow.yml"
-    mlflow_conf.write_text(mlflow_conf.read_text().replace("sqlite:///mlflow.db", f"sqlite:///{project / 'mlflow.db'}"))
+    project = scratch_project(tmp_path_factory.mktemp("reruns") / "project")
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.chdir(project)
         _session_run(project, RUN)
@@ -72,7 +64,7 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.mark.slow
 def test_cli_rerun_of_the_evaluation_nodes_gives_the_same_metrics(finished) -> None:
-    """kedro run --env test --nodes predict_volumes,...,log_evaluation --params loss=dice_ce,fold_idx=0"""
+    """kedro run --env test --nodes predict_volumes,...,record_evaluation --params loss=dice_ce,fold_idx=0"""
     first = _metrics(finished)
     models = finished / "data" / "test-env" / "06_models" / "synthetic" / "dice_ce" / "fold_0"
     checkpoints, predictions = _stamps(models), _stamps(_outputs(finished) / "predictions")
@@ -94,7 +86,7 @@ def test_cli_rerun_of_the_evaluation_nodes_gives_the_same_metrics(finished) -> N
     known = {run.info.run_id for run in before}
     (rerun,) = [run for run in _runs(finished, "dice_ce-fold0") if run.info.run_id not in known]
     assert rerun.info.status == "FINISHED"
-    assert rerun.data.tags["evaluated"] == "true" and "log_evaluation" in rerun.data.tags["node_names"]
+    assert rerun.data.tags["evaluated"] == "true" and "record_evaluation" in rerun.data.tags["node_names"]
     assert rerun.data.metrics["test_dsc"] == pytest.approx(trained.data.metrics["test_dsc"])
     assert "best_val_dsc" not in rerun.data.metrics and "train_loss" not in rerun.data.metrics
     artifacts = {artifact.path for artifact in client.list_artifacts(rerun.info.run_id)}
@@ -129,8 +121,9 @@ def test_to_nodes_stops_after_the_split_of_the_fold(finished) -> None:
     assert fold["fold_idx"] == 2 and fold["val"] == json.loads(splits)["folds"][2]["val"]
     assert (primary / "splits.json").read_text() == splits  # same manifest, same seed: the same file
     assert not (finished / "data" / "test-env" / "06_models" / "synthetic" / "dice_ce" / "fold_2").exists()
-    (run,) = _runs(finished, "dice_ce-fold2")  # kedro-mlflow opens one for any run ...
-    assert run.info.status == "FINISHED" and "evaluated" not in run.data.tags  # ... which no report counts
+    assert not _runs(finished, "dice_ce-fold2")  # no cell's run: the data preparation is named for what it is
+    (run,) = _runs(finished, "data-preparation")
+    assert run.info.status == "FINISHED" and "evaluated" not in run.data.tags and "loss" not in run.data.tags
 
 
 @pytest.mark.slow

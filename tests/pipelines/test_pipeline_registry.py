@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from kedro.framework.startup import bootstrap_project
 
-from minivess_kedro.pipeline_registry import _refuse_unknown_name, pipeline_names
+from minivess_kedro.pipeline_registry import DATA_FLOW, _refuse_unknown_name, pipeline_names, register_pipelines
+from tests.conftest import PROJECT_ROOT
 
 
 def _kedro_error(name: str) -> ImportError:
@@ -14,6 +16,15 @@ def _kedro_error(name: str) -> ImportError:
 
 def test_the_five_pipelines_are_found() -> None:
     assert pipeline_names() == ["data_ingestion", "evaluation", "reporting", "splitting", "training"]
+
+
+def test_the_data_flow_names_every_pipeline_after_those_it_reads_from() -> None:
+    assert sorted(DATA_FLOW) == pipeline_names()
+    bootstrap_project(PROJECT_ROOT)
+    pipelines = register_pipelines()
+    for later, name in enumerate(DATA_FLOW):
+        for earlier in DATA_FLOW[:later]:  # nothing a pipeline writes is read by one before it
+            assert not pipelines[name].all_outputs() & pipelines[earlier].inputs(), (earlier, name)
 
 
 def test_unknown_name_is_refused_with_the_choices_and_the_closest() -> None:

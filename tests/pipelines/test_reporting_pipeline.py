@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from kedro.config import OmegaConfigLoader
 from scipy import stats
 
+from minivess_kedro import settings
+from minivess_kedro.datasets.mlflow_study_runs_dataset import StudyRuns
 from minivess_kedro.io import NiftiVolume, write_nifti
 from minivess_kedro.pipelines.reporting.collect import collect_study_runs
 from minivess_kedro.pipelines.reporting.nodes import build_study_report
@@ -15,6 +20,13 @@ from minivess_kedro.pipelines.reporting.nodes import build_study_report
 METRICS = ["dsc", "cldice", "masd", "hd95", "nsd", "betti0_error", "betti1_error"]
 TEST_IDS = ["mv01", "mv02", "mv03", "mv04", "mv05", "mv06"]
 SPACING = (1.0, 1.0, 2.0)
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _study_runs() -> StudyRuns:
+    """The ``study_mlflow_runs`` dataset of the project's catalog (the artifact paths its sinks log)."""
+    catalog = OmegaConfigLoader(str(PROJECT_ROOT / "conf"), env="test", **settings.CONFIG_LOADER_ARGS)["catalog"]
+    return StudyRuns(catalog["study_mlflow_runs"]["artifacts"])
 
 
 def _volume_metrics(offset: float) -> pd.DataFrame:
@@ -89,7 +101,9 @@ def _reporting(tmp_path) -> dict:
 
 def test_latest_evaluated_run_of_each_cell_is_collected(study, tmp_path) -> None:
     with mlflow.start_run(run_name="report"):
-        runs, volume_metrics, histories = collect_study_runs(_reporting(tmp_path), {}, {"fingerprint": "f" * 64})
+        runs, volume_metrics, histories = collect_study_runs(
+            _study_runs(), _reporting(tmp_path), {}, {"fingerprint": "f" * 64}
+        )
 
     assert sorted(zip(runs["loss"], runs["fold_idx"], strict=True)) == [
         ("cbdice", 0),
@@ -106,7 +120,7 @@ def test_each_seed_of_a_cell_is_a_run_of_its_own(study, tmp_path) -> None:
     second_seed = _log_run("dice_ce", 0, 0.01, seed=1)
     seed_zero = _log_run("dice_ce", 0, 0.0, seed=0)  # tagged seed 0: replaces the untagged dice_ce fold 0
     with mlflow.start_run(run_name="report"):
-        runs, _, _ = collect_study_runs(_reporting(tmp_path), {}, {"fingerprint": "f" * 64})
+        runs, _, _ = collect_study_runs(_study_runs(), _reporting(tmp_path), {}, {"fingerprint": "f" * 64})
 
     cells = runs.set_index(["loss", "fold_idx", "seed"])["run_id"].to_dict()
     assert cells[("dice_ce", 0, 1)] == second_seed and cells[("dice_ce", 0, 0)] == seed_zero
@@ -118,12 +132,14 @@ def test_no_evaluated_run_names_what_to_do(tmp_path, monkeypatch) -> None:
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'empty.db'}")
     mlflow.set_experiment("minivess-test")
     with mlflow.start_run(), pytest.raises(ValueError, match="no finished, evaluated run to report on"):
-        collect_study_runs(_reporting(tmp_path), {}, {"fingerprint": "f" * 64})
+        collect_study_runs(_study_runs(), _reporting(tmp_path), {}, {"fingerprint": "f" * 64})
 
 
 def test_report_statistics_match_a_direct_computation(study, tmp_path) -> None:
     with mlflow.start_run(run_name="report"):
-        runs, volume_metrics, histories = collect_study_runs(_reporting(tmp_path), {}, {"fingerprint": "f" * 64})
+        runs, volume_metrics, histories = collect_study_runs(
+            _study_runs(), _reporting(tmp_path), {}, {"fingerprint": "f" * 64}
+        )
     labels = {i: np.pad(np.ones((4, 4, 4), np.uint8), 4) for i in TEST_IDS}
     raw_images = {
         i: (lambda v=v: NiftiVolume.from_array(v.astype(np.uint16) * 500, SPACING)) for i, v in labels.items()

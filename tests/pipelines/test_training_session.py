@@ -122,7 +122,7 @@ def test_failing_node_leaves_the_run_failed(project_copy) -> None:
     with pytest.raises(Exception, match="not a readable NIfTI file"):
         _run(project_copy, {"loss": "dice_ce", "fold_idx": 0}, pipelines=["training"])
     runs = sorted(_runs(project_copy, "dice_ce-fold0"), key=lambda r: r.info.start_time)
-    assert [r.info.status for r in runs] == ["FINISHED", "FAILED"]  # ingestion run, then the failed training
+    assert [r.info.status for r in runs] == ["FAILED"]  # the failed training (data preparation opens no run)
 
 
 @pytest.mark.slow

@@ -11,9 +11,9 @@ import pytest
 from mlflow import MlflowClient
 
 
-def _sweep(project, *args: str) -> subprocess.CompletedProcess:
+def _sweep(project, *args: str, report: bool = False) -> subprocess.CompletedProcess:
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
-    command = [sys.executable, "-m", "kedro", "sweep", "--env", "test", "--no-report", *args]
+    command = [sys.executable, "-m", "kedro", "sweep", "--env", "test", "--report" if report else "--no-report", *args]
     return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=900, check=False)
 
 
@@ -45,6 +45,18 @@ def test_grid_resumes_without_repeating_finished_cells(project_copy) -> None:
     expected = [(loss, fold, seed) for loss in ("cbdice", "dice_ce") for fold in "01" for seed in "01"]
     assert cells == expected  # each cell once
     assert {r.info.run_name for r in runs} >= {"dice_ce-fold0", "cbdice-fold1-seed1"}
+    everything = client.search_runs([experiment.experiment_id])
+    assert len(everything) == len(runs)  # data preparation (run first by every sweep) opens no run
+
+    # the same grid again, with its report: every cell skipped, one report run; then nothing new
+    grid = ("--losses", "dice_ce,cbdice", "--folds", "0,1", "--seeds", "0,1")
+    third = _sweep(project_copy, *grid, report=True)
+    assert third.returncode == 0, third.stderr[-2000:]
+    names = [r.info.run_name for r in client.search_runs([experiment.experiment_id])]
+    assert len(names) == len(runs) + 1 and names.count("report") == 1
+    fourth = _sweep(project_copy, *grid, report=True)
+    assert fourth.returncode == 0 and re.search(r"^report\s+current", fourth.stdout, flags=re.MULTILINE)
+    assert len(client.search_runs([experiment.experiment_id])) == len(runs) + 1  # a repeated sweep: no new run
 
 
 def test_unknown_loss_stops_before_any_run(project_copy) -> None:

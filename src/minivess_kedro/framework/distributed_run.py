@@ -13,6 +13,7 @@ from typing import Any
 import mlflow
 from kedro.framework.hooks import hook_impl
 from kedro.io import MemoryDataset
+from kedro_mlflow.io.catalog.switch_catalog_logging import switch_catalog_logging
 
 from minivess_kedro.framework.launch import launch_context
 
@@ -74,3 +75,6 @@ class DistributedRunGuard:
             return
         for name in sorted(pipeline.all_outputs()):
             catalog[name] = MemoryDataset(copy_mode="assign")
+        # kedro-mlflow's hooks are off here, so nothing switched its datasets off: one loaded or
+        # saved on this rank would open a run of its own.
+        switch_catalog_logging(catalog, False)

@@ -1,4 +1,4 @@
-"""Project hooks: parameters checked before anything starts; the resolved config logged to MLflow."""
+"""Project hooks: parameters checked and missing inputs named before anything starts."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import logging
 from typing import Any
 
 import mlflow
-import yaml
 from kedro.framework.hooks import hook_impl
 
 from minivess_kedro.framework.dotted_keys import dotted_keys
-from minivess_kedro.pipelines.parameters import check_run_cell, parameters_hash, validate_parameters
+from minivess_kedro.pipeline_registry import DATA_FLOW
+from minivess_kedro.pipelines.parameters import check_run_cell, validate_parameters
 
 logger = logging.getLogger(__name__)
 
@@ -27,32 +27,6 @@ class RunParameterChecks:
         model_path = conf_catalog.get("best_model", {}).get("filepath")
         if model_path:
             check_run_cell(parameters["parameters"], model_path)
-
-
-class ResolvedConfigLogger:
-    """Logs the run's resolved parameters (base + env + --params) as ``config/parameters.yml``."""
-
-    def __init__(self) -> None:
-        self._parameters: dict[str, Any] = {}
-        self._env: str | None = None
-
-    @hook_impl
-    def after_context_created(self, context) -> None:
-        self._parameters = context.config_loader["parameters"]
-        self._env = context.env
-
-    @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any], **kwargs: Any) -> None:
-        # kedro-mlflow's hook (a plugin, so called before project hooks) has opened the run.
-        if mlflow.active_run() is None:
-            return
-        mlflow.log_text(yaml.safe_dump(dict(self._parameters), sort_keys=True), "config/parameters.yml")
-        mlflow.set_tags(
-            {
-                "kedro_env": run_params.get("env") or self._env or "local",
-                "params_hash": parameters_hash(self._parameters),
-            }
-        )
 
 
 class MissingInputCheck:
@@ -72,8 +46,7 @@ class MissingInputCheck:
             return
         producers = _producers()
         # In data-flow order: the first command is the one to run first.
-        flow = ["data_ingestion", "splitting", "training", "evaluation", "reporting"]
-        missing.sort(key=lambda name: (flow.index(producers.get(name, ("data_ingestion",))[0]), name))
+        missing.sort(key=lambda name: (DATA_FLOW.index(producers.get(name, ("data_ingestion",))[0]), name))
         runtime = run_params.get("runtime_params") or {}
         # Kedro nests `--params a.b=1`; the suggested command says it back the way it was typed.
         params = ",".join(f"{key}={value}" for key, value in dotted_keys(runtime).items())
@@ -98,7 +71,7 @@ def _producers() -> dict[str, tuple[str, str]]:
     import importlib  # noqa: PLC0415 - only on this error path
 
     names = {}
-    for pipeline_name in ("data_ingestion", "splitting", "training", "evaluation", "reporting"):
+    for pipeline_name in DATA_FLOW:
         module = importlib.import_module(f"minivess_kedro.pipelines.{pipeline_name}")
         for node in module.create_pipeline().nodes:
             for output in node.outputs:

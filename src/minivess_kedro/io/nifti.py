@@ -101,7 +101,9 @@ def nifti_to_bytes(volume: NiftiVolume, compress: bool = True) -> bytes:
     image.header.set_zooms(volume.spacing[: image.header["dim"][0]])
     image.header.set_xyzt_units(xyz="unknown")  # MiniVess convention: micrometres, no unit code
     raw = image.to_bytes()
-    return gzip.compress(raw, compresslevel=1) if compress else raw
+    # mtime=0: the same volume is the same bytes whenever it is written, so a regenerated synthetic
+    # dataset keeps its fingerprint (the sweep's skip check and the report's dataset filter use it).
+    return gzip.compress(raw, compresslevel=1, mtime=0) if compress else raw
 
 
 def read_nifti(path: str | os.PathLike, dtype: str | None = None) -> NiftiVolume:

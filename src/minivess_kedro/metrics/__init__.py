@@ -53,7 +53,7 @@ from minivess_kedro.metrics.evaluate import (
     volume_diagonal,
 )
 from minivess_kedro.metrics.overlap import DSCMetric, compute_dsc
-from minivess_kedro.metrics.paired import compare_runs, holm_correction, paired_comparison
+from minivess_kedro.metrics.paired import holm_correction, paired_comparison
 from minivess_kedro.metrics.surface_distances import SurfaceDistances, compute_surface_distances
 from minivess_kedro.metrics.topology import (
     BettiErrorMetric,
@@ -86,7 +86,6 @@ __all__ = [
     "border_map",
     "build_volume_table",
     "cldice_from_skeletons",
-    "compare_runs",
     "compute_betti_errors",
     "compute_cldice",
     "compute_dsc",

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from minivess_kedro.metrics._validation import DistanceUnits
 from minivess_kedro.metrics.bootstrap import (
-    DEFAULT_SEED,
+    DEFAULT_BOOTSTRAP,
     bootstrap_mean_ci,
     check_bootstrap_args,
 )
@@ -142,10 +142,10 @@ def summarize_metrics(
     table: pd.DataFrame,
     metrics: Sequence[str] = METRIC_KEYS,
     *,
-    method: str = "BCa",
-    n_resamples: int = 10_000,
-    confidence_level: float = 0.95,
-    seed: int = DEFAULT_SEED,
+    method: str = DEFAULT_BOOTSTRAP.method,
+    n_resamples: int = DEFAULT_BOOTSTRAP.n_resamples,
+    confidence_level: float = DEFAULT_BOOTSTRAP.confidence_level,
+    seed: int = DEFAULT_BOOTSTRAP.seed,
 ) -> pd.DataFrame:
     """Per-metric summary over volumes: mean, median, std and a bootstrap CI of the mean.
 

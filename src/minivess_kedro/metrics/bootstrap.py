@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
@@ -18,7 +19,6 @@ log = logging.getLogger(__name__)
 
 #: ``scipy.stats.bootstrap`` interval methods.
 BOOTSTRAP_METHODS: tuple[str, ...] = ("BCa", "percentile", "basic")
-DEFAULT_SEED = 42
 
 
 def check_bootstrap_args(method: str, n_resamples: int, confidence_level: float) -> str:
@@ -36,6 +36,24 @@ def check_bootstrap_args(method: str, n_resamples: int, confidence_level: float)
     if not 0.0 < float(confidence_level) < 1.0:
         raise ValueError(f"confidence_level must lie in (0, 1), got {confidence_level!r}.")
     return canonical
+
+
+@dataclass(frozen=True)
+class BootstrapSettings:
+    """The confidence-interval settings of every summary and comparison: their one definition
+    (the functions below, the report settings and the ``bootstrap`` parameters take their
+    defaults from :data:`DEFAULT_BOOTSTRAP`), checked by :func:`check_bootstrap_args`."""
+
+    method: str = "BCa"
+    n_resamples: int = 10_000
+    confidence_level: float = 0.95
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", check_bootstrap_args(self.method, self.n_resamples, self.confidence_level))
+
+
+DEFAULT_BOOTSTRAP = BootstrapSettings()
 
 
 def _mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -75,10 +93,10 @@ def _interval(
 def bootstrap_mean_ci(
     values: np.ndarray,
     *,
-    method: str = "BCa",
-    n_resamples: int = 10_000,
-    confidence_level: float = 0.95,
-    seed: int = DEFAULT_SEED,
+    method: str = DEFAULT_BOOTSTRAP.method,
+    n_resamples: int = DEFAULT_BOOTSTRAP.n_resamples,
+    confidence_level: float = DEFAULT_BOOTSTRAP.confidence_level,
+    seed: int = DEFAULT_BOOTSTRAP.seed,
 ) -> tuple[float, float]:
     """Bootstrap confidence interval of the mean of ``values`` (shape ``(N,)``, no NaN).
 
@@ -113,10 +131,10 @@ def bootstrap_paired_difference_ci(
     a: np.ndarray,
     b: np.ndarray,
     *,
-    method: str = "BCa",
-    n_resamples: int = 10_000,
-    confidence_level: float = 0.95,
-    seed: int = DEFAULT_SEED,
+    method: str = DEFAULT_BOOTSTRAP.method,
+    n_resamples: int = DEFAULT_BOOTSTRAP.n_resamples,
+    confidence_level: float = DEFAULT_BOOTSTRAP.confidence_level,
+    seed: int = DEFAULT_BOOTSTRAP.seed,
 ) -> tuple[float, float]:
     """Paired bootstrap interval of mean(a) - mean(b) (volumes resampled together).
 

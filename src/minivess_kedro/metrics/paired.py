@@ -8,9 +8,8 @@ replaced by the volume diagonal first, exactly as in the per-run summary.
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -19,11 +18,10 @@ from scipy import stats
 
 from minivess_kedro.metrics.aggregation import worst_case_values
 from minivess_kedro.metrics.bootstrap import (
-    DEFAULT_SEED,
+    DEFAULT_BOOTSTRAP,
     bootstrap_paired_difference_ci,
     check_bootstrap_args,
 )
-from minivess_kedro.metrics.evaluate import METRIC_KEYS
 
 
 def holm_correction(p_values: Sequence[float]) -> np.ndarray:
@@ -78,10 +76,10 @@ def paired_comparison(
     table_b: pd.DataFrame,
     metric: str,
     *,
-    method: str = "BCa",
-    n_resamples: int = 10_000,
-    confidence_level: float = 0.95,
-    seed: int = DEFAULT_SEED,
+    method: str = DEFAULT_BOOTSTRAP.method,
+    n_resamples: int = DEFAULT_BOOTSTRAP.n_resamples,
+    confidence_level: float = DEFAULT_BOOTSTRAP.confidence_level,
+    seed: int = DEFAULT_BOOTSTRAP.seed,
 ) -> dict[str, Any]:
     """Compare one metric of two runs over the same volumes.
 
@@ -130,67 +128,3 @@ def paired_comparison(
         "n_nan_replaced_a": n_rep_a,
         "n_nan_replaced_b": n_rep_b,
     }
-
-
-def compare_runs(
-    tables: Mapping[str, pd.DataFrame],
-    metrics: Sequence[str] = METRIC_KEYS,
-    pairs: Sequence[tuple[str, str]] | None = None,
-    *,
-    method: str = "BCa",
-    n_resamples: int = 10_000,
-    confidence_level: float = 0.95,
-    alpha: float = 0.05,
-    seed: int = DEFAULT_SEED,
-) -> pd.DataFrame:
-    """Paired comparisons of several runs with Holm correction across pairs, per metric.
-
-    Args:
-        tables: per-volume table of each run, keyed by run name (e.g. the loss).
-        metrics: metric columns to compare.
-        pairs: ``(run_a, run_b)`` pairs; all unordered pairs in ``tables`` order if ``None``.
-        method, n_resamples, confidence_level, seed: bootstrap settings.
-        alpha: family-wise error rate for the ``reject`` column.
-
-    Returns:
-        One row per (metric, pair): ``run_a``, ``run_b`` and the columns of
-        :func:`paired_comparison`, plus ``p_holm`` and ``reject`` (``p_holm <= alpha``).
-
-    Raises:
-        ValueError: on fewer than two runs, an unknown run in ``pairs`` or bad settings.
-    """
-    if pairs is None:
-        if len(tables) < 2:
-            raise ValueError(f"compare_runs needs at least two runs, got {list(tables)}.")
-        pairs = list(itertools.combinations(tables, 2))
-    if not pairs:
-        raise ValueError("pairs is empty: nothing to compare.")
-    unknown = sorted({run for pair in pairs for run in pair} - set(tables))
-    if unknown:
-        raise ValueError(f"pairs name runs that are not in tables: {unknown}.")
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}.")
-    rows = []
-    for metric in metrics:
-        block = [
-            {
-                "run_a": run_a,
-                "run_b": run_b,
-                **paired_comparison(
-                    tables[run_a],
-                    tables[run_b],
-                    metric,
-                    method=method,
-                    n_resamples=n_resamples,
-                    confidence_level=confidence_level,
-                    seed=seed,
-                ),
-            }
-            for run_a, run_b in pairs
-        ]
-        adjusted = holm_correction([row["p_value"] for row in block])
-        for row, p_holm in zip(block, adjusted, strict=True):
-            row["p_holm"] = float(p_holm)
-            row["reject"] = bool(p_holm <= alpha)
-        rows.extend(block)
-    return pd.DataFrame(rows)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from minivess_kedro.metrics import METRIC_KEYS
-from minivess_kedro.metrics.bootstrap import check_bootstrap_args
+from minivess_kedro.metrics.bootstrap import DEFAULT_BOOTSTRAP, check_bootstrap_args
 
 Pairing = Literal["volume", "fold_volume"]
 PAIRINGS: tuple[str, ...] = ("volume", "fold_volume")
@@ -40,10 +40,10 @@ class ReportSettings:
     reference_loss: str = "dice_ce"
     metrics: tuple[str, ...] = METRIC_KEYS
     postprocessing: str = "none"
-    bootstrap_method: str = "BCa"
-    n_resamples: int = 10_000
-    confidence_level: float = 0.95
-    seed: int = 42
+    bootstrap_method: str = DEFAULT_BOOTSTRAP.method
+    n_resamples: int = DEFAULT_BOOTSTRAP.n_resamples
+    confidence_level: float = DEFAULT_BOOTSTRAP.confidence_level
+    seed: int = DEFAULT_BOOTSTRAP.seed
     pairing: Pairing = "volume"
 
     def __post_init__(self) -> None:

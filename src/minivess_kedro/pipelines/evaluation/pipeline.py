@@ -4,7 +4,7 @@ from kedro.pipeline import Node, Pipeline
 
 from minivess_kedro.pipelines.evaluation.baselines import evaluate_baselines
 from minivess_kedro.pipelines.evaluation.nodes import predict_volumes, score_predictions, summarise_evaluation
-from minivess_kedro.pipelines.evaluation.tracking import log_evaluation
+from minivess_kedro.pipelines.evaluation.record import record_evaluation
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -61,21 +61,23 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="evaluate_baselines",
             ),
             Node(
-                func=log_evaluation,
+                func=record_evaluation,
                 inputs={
                     "volume_metrics": "volume_metrics",
                     "metrics_summary": "metrics_summary",
-                    "baseline_metrics": "baseline_metrics",
+                    "model_lineage": "model_lineage",
                     "training_history": "training_history",
                     "loss": "params:loss",
                     "seed": "params:seed",
                     "fold_split": "fold_split",
-                    "model_lineage": "model_lineage",
-                    "dataset_fingerprint": "dataset_fingerprint",
-                    "training": "params:training",
                 },
-                outputs="last_evaluated_run",
-                name="log_evaluation",
+                outputs=[
+                    "evaluation_metrics",
+                    "evaluated_model_lineage",
+                    "evaluated_training_history",
+                    "last_evaluated_run",
+                ],
+                name="record_evaluation",
             ),
         ],
         tags="evaluation",

@@ -1,15 +1,13 @@
-"""Node that gathers the study's runs from MLflow into files (so the report can be rebuilt
-offline and per node)."""
+"""Node that gathers the study's runs (read through the ``study_mlflow_runs`` dataset) into files,
+so the report can be rebuilt offline and per node."""
 
 from __future__ import annotations
 
-import io
 import logging
 
-import mlflow
 import pandas as pd
-from mlflow import MlflowClient
 
+from minivess_kedro.datasets.mlflow_study_runs_dataset import LoggedRun, StudyRuns
 from minivess_kedro.framework.dotted_keys import dotted_keys
 from minivess_kedro.pipelines.reporting.params import ReportingParams
 from minivess_kedro.sweep.grid import Cell
@@ -17,43 +15,27 @@ from minivess_kedro.sweep.grid import Cell
 logger = logging.getLogger(__name__)
 
 
-def _csv(client: MlflowClient, run_id: str, path: str) -> pd.DataFrame:
-    text = mlflow.artifacts.load_text(f"runs:/{run_id}/{path}")
-    return pd.read_csv(io.StringIO(text)) if text.strip() else pd.DataFrame()
+def _table(study_runs: StudyRuns, run_id: str, name: str) -> pd.DataFrame:
+    table = study_runs.artifact(run_id, name)
+    return pd.DataFrame() if table is None else table
 
 
-def _lineage_params(client: MlflowClient, run_id: str) -> dict[str, str]:
+def _lineage_params(study_runs: StudyRuns, run_id: str) -> dict[str, str]:
     """The model's own record of how it was split and trained (``model_lineage.json`` of the run),
     as ``lineage.splitting.*`` / ``lineage.training.*`` params; empty for runs without it.
 
     A re-evaluation run's params describe the configuration of the day it ran; these describe the
     model, so the report compares these.
     """
-    if "model_lineage.json" not in {artifact.path for artifact in client.list_artifacts(run_id)}:
+    lineage = study_runs.artifact(run_id, "model_lineage")
+    if lineage is None:
         return {}
-    lineage = mlflow.artifacts.load_dict(f"runs:/{run_id}/model_lineage.json")
     design = {key: lineage.get(key, {}) for key in ("splitting", "training")} | {"protocol": lineage.get("protocol")}
     return {f"lineage.{key}": str(value) for key, value in dotted_keys(design).items()}
 
 
-def _candidate_runs(client: MlflowClient, params: ReportingParams, last_evaluated_run: dict) -> list:
-    if params.run_ids:
-        return [client.get_run(run_id) for run_id in params.run_ids]
-    active = mlflow.active_run()
-    if active is None:
-        raise RuntimeError(
-            "no active MLflow run: the reporting pipeline needs kedro-mlflow's run (or reporting.run_ids)"
-        )
-    finished = client.search_runs(
-        [active.info.experiment_id], filter_string="tags.evaluated = 'true' and attributes.status = 'FINISHED'"
-    )
-    # `kedro run` of the whole study: this very run (still RUNNING) trained and evaluated a model.
-    current = [client.get_run(active.info.run_id)] if last_evaluated_run.get("run_id") == active.info.run_id else []
-    return finished + current
-
-
 def collect_study_runs(
-    reporting: dict, last_evaluated_run: dict, dataset_fingerprint: dict
+    study_mlflow_runs: StudyRuns, reporting: dict, last_evaluated_run: dict, dataset_fingerprint: dict
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The latest finished, evaluated run of each loss, fold and seed, with their tables.
 
@@ -69,12 +51,12 @@ def collect_study_runs(
         ValueError: no evaluated run in the experiment (run training and evaluation first).
     """
     params = ReportingParams.model_validate(reporting)
-    client = MlflowClient()
-    candidates = sorted(_candidate_runs(client, params, last_evaluated_run), key=lambda run: run.info.start_time)
+    found = study_mlflow_runs.by_id(params.run_ids) if params.run_ids else study_mlflow_runs.evaluated()
+    candidates: list[LoggedRun] = sorted(found, key=lambda run: run.start_time)
     latest = {}
     other_data = 0
     for run in candidates:  # later runs of a cell replace earlier ones (reruns, re-evaluations)
-        tags = run.data.tags
+        tags = run.tags
         if tags.get("dataset_fingerprint") != dataset_fingerprint["fingerprint"]:
             other_data += 1  # another dataset (e.g. synthetic vs real) never enters this report
             continue
@@ -89,20 +71,20 @@ def collect_study_runs(
         )
     rows, tables, histories = [], [], []
     for (loss, fold_idx, seed), run in sorted(latest.items()):
-        run_id = run.info.run_id
+        run_id = run.run_id
         rows.append(
             {
                 "run_id": run_id,
                 "loss": loss,
                 "fold_idx": fold_idx,
                 "seed": seed,
-                "start_time": run.info.start_time,
-                "tags": pd.Series(run.data.tags).to_json(),
-                "params": pd.Series(run.data.params | _lineage_params(client, run_id)).to_json(),
+                "start_time": run.start_time,
+                "tags": pd.Series(run.tags).to_json(),
+                "params": pd.Series(run.params | _lineage_params(study_mlflow_runs, run_id)).to_json(),
             }
         )
-        tables.append(_csv(client, run_id, "evaluation/volume_metrics.csv").assign(run_id=run_id))
-        histories.append(_csv(client, run_id, "training_history.csv").assign(run_id=run_id))
+        tables.append(_table(study_mlflow_runs, run_id, "volume_metrics").assign(run_id=run_id))
+        histories.append(_table(study_mlflow_runs, run_id, "training_history").assign(run_id=run_id))
     names = ", ".join(Cell(r["loss"], r["fold_idx"], r["seed"]).name for r in rows)
     logger.info("Reporting on %d runs: %s", len(rows), names)
     return pd.DataFrame(rows), pd.concat(tables, ignore_index=True), pd.concat(histories, ignore_index=True)

@@ -4,7 +4,6 @@ from kedro.pipeline import Node, Pipeline
 
 from minivess_kedro.pipelines.reporting.collect import collect_study_runs
 from minivess_kedro.pipelines.reporting.nodes import build_study_report
-from minivess_kedro.pipelines.reporting.tracking import log_report
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -13,6 +12,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=collect_study_runs,
                 inputs={
+                    "study_mlflow_runs": "study_mlflow_runs",
                     "reporting": "params:reporting",
                     "last_evaluated_run": "last_evaluated_run",
                     "dataset_fingerprint": "dataset_fingerprint",
@@ -42,17 +42,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "report_html",
                 ],
                 name="build_study_report",
-            ),
-            Node(
-                func=log_report,
-                inputs={
-                    "loss_table": "report_loss_table",
-                    "comparisons": "report_comparisons",
-                    "report_markdown": "report_markdown",
-                    "report_html": "report_html",
-                },
-                outputs=None,
-                name="log_report",
             ),
         ],
         tags="reporting",

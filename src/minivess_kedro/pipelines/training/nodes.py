@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-import mlflow
 import pandas as pd
 import torch
 
@@ -14,8 +13,8 @@ from minivess_kedro.inference import SlidingWindowConfig
 from minivess_kedro.io import NiftiVolume
 from minivess_kedro.losses import build_loss
 from minivess_kedro.models import build_dynunet
+from minivess_kedro.pipelines.training.live_metrics import log_epoch_metrics
 from minivess_kedro.pipelines.training.params import TrainingParams
-from minivess_kedro.pipelines.training.tracking import run_tags, start_tracking
 from minivess_kedro.training import (
     FitConfig,
     LoaderSettings,
@@ -120,11 +119,6 @@ def loop_settings(params: TrainingParams) -> tuple[LoaderSettings, SlidingWindow
     return loader, window, fit
 
 
-def _log_epoch(epoch: int, record: dict[str, float]) -> None:
-    if mlflow.active_run() is not None:
-        mlflow.log_metrics({k: float(v) for k, v in record.items() if k != "epoch"}, step=epoch)
-
-
 def train_model(
     raw_images: Loaders,
     raw_labels: Loaders,
@@ -172,7 +166,6 @@ def train_model(
         )
     try:
         loader = per_process_loader(loader, context)  # a bad global batch fails before any loading
-        start_tracking(run_tags(loss, fold_split, seed, params, dataset_fingerprint))
         volumes = (raw_images, raw_labels, fold_split)
         trained = _train(volumes, dataset_fingerprint, loss, params, context, device, (loss_fn, loader, window, fit))
     except BaseException:
@@ -203,7 +196,7 @@ def _train(
     trainer = Trainer(
         model, loss_fn, fit, device, params.checkpoint_dir, settings, restart=params.restart, distributed=context
     )
-    result = trainer.fit(train_items, val_items, loader, window, on_epoch_end=_log_epoch)
+    result = trainer.fit(train_items, val_items, loader, window, on_epoch_end=log_epoch_metrics)
     digest = check_replicas_agree(trainer.model, context)
     config_record = {
         **model_config.to_dict(),

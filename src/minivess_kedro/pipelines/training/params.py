@@ -7,9 +7,15 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from minivess_kedro.inference import SlidingWindowConfig
 from minivess_kedro.losses import LOSS_NAMES
 from minivess_kedro.models import DynUNetConfig, check_patch_fits
 from minivess_kedro.pipelines.params_base import StrictParams
+from minivess_kedro.training import FitConfig, LoaderSettings
+
+# The defaults are the domain configs' (one definition each); these models add the checks.
+_FIT, _MODEL, _WINDOW = FitConfig(), DynUNetConfig(), SlidingWindowConfig(roi_size=(1, 1, 1))
+_LOADER = LoaderSettings(patch_size=(1, 1, 1))
 
 
 class ComputeParams(StrictParams):
@@ -28,13 +34,13 @@ class ComputeParams(StrictParams):
 class ModelParams(StrictParams):
     """DynUNet architecture (see ``minivess_kedro.models.DynUNetConfig``)."""
 
-    filters: tuple[int, ...] = (32, 64, 128, 256)
-    kernel_size: int = Field(3, ge=1)
-    strides: tuple[int, ...] = (1, 2, 2, 2)
-    norm_name: str = "instance"
-    res_block: bool = True
+    filters: tuple[int, ...] = _MODEL.filters
+    kernel_size: int = Field(_MODEL.kernel_size, ge=1)
+    strides: tuple[int, ...] = _MODEL.strides
+    norm_name: str = _MODEL.norm_name
+    res_block: bool = _MODEL.res_block
     deep_supervision: Literal[False] = False  # the losses take one head; deep supervision is not wired
-    dropout: float | None = Field(None, ge=0, lt=1)
+    dropout: float | None = Field(_MODEL.dropout, ge=0, lt=1)
 
     def to_config(self) -> DynUNetConfig:
         return DynUNetConfig(**self.model_dump())
@@ -43,26 +49,26 @@ class ModelParams(StrictParams):
 class SlidingWindowParams(StrictParams):
     """Whole-volume validation (the window is the training patch)."""
 
-    sw_batch_size: int = Field(1, ge=1)
-    overlap: float = Field(0.25, ge=0, lt=1)
-    mode: Literal["gaussian", "constant"] = "gaussian"
+    sw_batch_size: int = Field(_WINDOW.sw_batch_size, ge=1)
+    overlap: float = Field(_WINDOW.overlap, ge=0, lt=1)
+    mode: Literal["gaussian", "constant"] = _WINDOW.mode
 
 
 class TrainingParams(StrictParams):
     """``training:`` in ``parameters_training.yml``."""
 
-    seed: int = 42
-    max_epochs: int = Field(100, ge=1)
-    learning_rate: float = Field(1e-3, gt=0)
-    weight_decay: float = Field(1e-5, ge=0)
-    warmup_epochs: int = Field(5, ge=0)
-    patience: int = Field(15, ge=1)
-    grad_clip: float | None = Field(1.0, gt=0)
-    val_every: int = Field(1, ge=1)
-    metrics_every: int = Field(5, ge=1)
-    samples_per_volume: int = Field(4, ge=1)
-    cache_rate: float = Field(1.0, ge=0, le=1)
-    deterministic: bool = True
+    seed: int = _FIT.seed
+    max_epochs: int = Field(_FIT.max_epochs, ge=1)
+    learning_rate: float = Field(_FIT.learning_rate, gt=0)
+    weight_decay: float = Field(_FIT.weight_decay, ge=0)
+    warmup_epochs: int = Field(_FIT.warmup_epochs, ge=0)
+    patience: int = Field(_FIT.patience, ge=1)
+    grad_clip: float | None = Field(_FIT.grad_clip, gt=0)
+    val_every: int = Field(_FIT.val_every, ge=1)
+    metrics_every: int = Field(_FIT.metrics_every, ge=1)
+    samples_per_volume: int = Field(_LOADER.samples_per_volume, ge=1)
+    cache_rate: float = Field(_LOADER.cache_rate, ge=0, le=1)
+    deterministic: bool = _FIT.deterministic
     restart: bool = False
     experiment_phase: str = "loss_study"
     registered_model_name: str = "minivess-dynunet"

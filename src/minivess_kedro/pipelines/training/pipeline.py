@@ -3,7 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from minivess_kedro.pipelines.training.nodes import train_model
-from minivess_kedro.pipelines.training.tracking import log_training_run
+from minivess_kedro.pipelines.training.record import record_training_run
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -25,21 +25,16 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="train_model",
             ),
             Node(
-                func=log_training_run,
+                func=record_training_run,
                 inputs={
                     "best_model": "best_model",
                     "model_config": "model_config",
                     "training_summary": "training_summary",
-                    "training_history": "training_history",
                     "fold_split": "fold_split",
-                    "model_lineage": "model_lineage",
-                    "dataset_fingerprint": "dataset_fingerprint",
-                    "loss": "params:loss",
-                    "seed": "params:seed",
                     "params": "params:training",
                 },
-                outputs="registered_model",
-                name="log_training_run",
+                outputs=["registered_model", "training_metrics", "training_split"],
+                name="record_training_run",
             ),
         ],
         tags="training",

@@ -1,0 +1,107 @@
+"""``MlflowStudyRunsDataset``: the study's evaluated MLflow runs, read back with their artifacts."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import mlflow
+from kedro.io import AbstractDataset
+from kedro.io.core import DatasetError
+from mlflow import MlflowClient
+
+
+@dataclass(frozen=True)
+class LoggedRun:
+    """What the report needs of one MLflow run: its identity, tags and params."""
+
+    run_id: str
+    start_time: int
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+
+
+class StudyRuns:
+    """The runs of the active experiment and the artifacts its sinks logged in them.
+
+    Args:
+        artifacts: name -> the catalog config of the ``MlflowArtifactDataset`` that logs it (in
+            catalog.yml a YAML alias of that entry), so an artifact's path is written once.
+    """
+
+    def __init__(self, artifacts: dict[str, dict]) -> None:
+        self._artifacts = artifacts
+        self._client = MlflowClient()
+
+    def evaluated(self) -> list[LoggedRun]:
+        """The FINISHED runs tagged ``evaluated`` of the active run's experiment, and the active run
+        itself once it is evaluated (a whole-study ``kedro run`` reports on the run it is in).
+
+        Raises:
+            RuntimeError: no active run (the reporting pipeline runs inside kedro-mlflow's run).
+        """
+        active = mlflow.active_run()
+        if active is None:
+            raise RuntimeError(
+                "no active MLflow run: the reporting pipeline needs kedro-mlflow's run (or reporting.run_ids)"
+            )
+        runs = self._client.search_runs(
+            [active.info.experiment_id], filter_string="tags.evaluated = 'true' and attributes.status = 'FINISHED'"
+        )
+        current = self._client.get_run(active.info.run_id)
+        if current.data.tags.get("evaluated") == "true":
+            runs = [*runs, current]
+        return [self._logged(run) for run in runs]
+
+    def by_id(self, run_ids: list[str] | tuple[str, ...]) -> list[LoggedRun]:
+        """The runs named, whatever their experiment or state."""
+        return [self._logged(self._client.get_run(run_id)) for run_id in run_ids]
+
+    def artifact(self, run_id: str, name: str) -> Any | None:
+        """The artifact ``name`` of the run, loaded with its sink's dataset type; ``None`` when the
+        run has no such artifact (runs from before it was logged) or it is empty."""
+        config = self._artifacts[name]
+        filename = PurePosixPath(config["dataset"]["filepath"]).name
+        folder = config.get("artifact_path") or ""
+        path = f"{folder}/{filename}" if folder else filename
+        if path not in {artifact.path for artifact in self._client.list_artifacts(run_id, folder or None)}:
+            return None
+        with tempfile.TemporaryDirectory() as scratch:
+            local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path, dst_path=scratch)
+            if not Path(local).read_text().strip():
+                return None
+            dataset = AbstractDataset.from_config(name, {**config["dataset"], "filepath": local})
+            return dataset.load()
+
+    @staticmethod
+    def _logged(run) -> LoggedRun:
+        return LoggedRun(run.info.run_id, run.info.start_time, dict(run.data.tags), dict(run.data.params))
+
+
+class MlflowStudyRunsDataset(AbstractDataset[None, StudyRuns]):
+    """Loads a :class:`StudyRuns` over the tracking store kedro-mlflow configured (read-only).
+
+    Args:
+        artifacts: name -> the config of the sink that logs it (see :class:`StudyRuns`).
+    """
+
+    def __init__(self, *, artifacts: dict[str, dict], metadata: dict[str, Any] | None = None) -> None:
+        for name, config in artifacts.items():
+            if "filepath" not in (config.get("dataset") or {}):
+                raise DatasetError(f"MlflowStudyRunsDataset: artifacts.{name} is not an MlflowArtifactDataset config")
+        self._artifact_configs = artifacts
+        self.metadata = metadata
+
+    def load(self) -> StudyRuns:
+        return StudyRuns(self._artifact_configs)
+
+    def save(self, data: None) -> None:
+        raise DatasetError("MlflowStudyRunsDataset is read-only: runs are written by the pipelines' sinks")
+
+    def _exists(self) -> bool:
+        return True  # a view of the tracking store: an empty experiment is reported by the node
+
+    def _describe(self) -> dict[str, Any]:
+        return {"artifacts": sorted(self._artifact_configs)}

@@ -1,0 +1,55 @@
+"""Node that turns the evaluation into the run's record: summary metrics and the model's record
+next to its metrics (the catalog's MLflow sinks log them; docs/architecture.md)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from minivess_kedro.training.lineage import check_same_model
+
+
+def summary_metrics(summary: pd.DataFrame) -> dict[str, float]:
+    """``test_dsc``, ``test_dsc_ci_low``, ... for the raw prediction; ``test_components_dsc``, ...
+    for a post-processed one; the fold's validation volumes as ``val_eval_*`` (``val_dsc`` is the
+    per-epoch training curve)."""
+    values = {}
+    for row in summary.itertuples():
+        split = "val_eval" if row.split == "val" else row.split
+        prefix = split if row.postprocessing == "none" else f"{split}_{row.postprocessing}"
+        values[f"{prefix}_{row.metric}"] = float(row.mean)
+        values[f"{prefix}_{row.metric}_ci_low"] = float(row.ci_low)
+        values[f"{prefix}_{row.metric}_ci_high"] = float(row.ci_high)
+    return {k: v for k, v in values.items() if not math.isnan(v)}  # a 1-volume split has no CI
+
+
+def record_evaluation(
+    volume_metrics: pd.DataFrame,
+    metrics_summary: pd.DataFrame,
+    model_lineage: dict,
+    training_history: pd.DataFrame,
+    loss: str,
+    seed: int,
+    fold_split: dict,
+) -> tuple[dict, dict, pd.DataFrame, dict]:
+    """The evaluation's summary as run metrics, and the evaluated model's lineage and training
+    history beside the metrics: a re-evaluation (``--pipelines evaluation``) is a run of its own,
+    and the reporting pipeline finds everything of a run in the run itself.
+
+    Raises:
+        LeakageError: ``volume_metrics`` was scored on another model's predictions.
+
+    Returns:
+        ``(evaluation_metrics, evaluated_model_lineage, evaluated_training_history,
+        last_evaluated_run)``: the metrics as ``{name: {"value", "step": 0}}``, the lineage and the
+        history unchanged, and ``{"loss", "fold_idx", "seed"}`` of the evaluated cell (the
+        reporting pipeline runs after it).
+    """
+    stamps = set(volume_metrics["lineage_sha256"]) if "lineage_sha256" in volume_metrics.columns else {""}
+    check_same_model(
+        model_lineage, "" if len(stamps) != 1 else str(stamps.pop()), "volume_metrics.csv", "score_predictions"
+    )
+    metrics = {name: {"value": value, "step": 0} for name, value in summary_metrics(metrics_summary).items()}
+    cell = {"loss": loss, "fold_idx": fold_split["fold_idx"], "seed": seed}
+    return metrics, model_lineage, training_history, cell
