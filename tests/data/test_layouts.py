@@ -56,6 +56,31 @@ def test_no_layout(tmp_path) -> None:
         discover_volumes(tmp_path)
 
 
+def test_a_folder_holding_both_layouts_is_refused_naming_both(tmp_path) -> None:
+    """3 volumes in raw/ + seg/ and a copy of one in imagesTr/: which would the study use?"""
+    for i in (1, 2, 3):
+        _touch(tmp_path / "raw" / f"mv{i:02d}.nii.gz")
+        _touch(tmp_path / "seg" / f"mv{i:02d}_y.nii.gz")
+    _touch(tmp_path / "imagesTr" / "mv01.nii.gz")
+    _touch(tmp_path / "metadata" / "notes.txt")  # not a volume: does not count
+
+    with pytest.raises(LayoutError) as refused:
+        discover_volumes(tmp_path)
+
+    message = str(refused.value)
+    assert message.startswith(f"{tmp_path}: two MiniVess layouts in one folder")
+    assert "imagesTr/ + labelsTr/ (nnU-Net/MONAI): 1 image(s), 0 label(s)" in message
+    assert "raw/ + seg/ (EBRAINS): 3 image(s), 3 label(s)" in message
+    assert "move one layout out" in message
+
+
+def test_an_empty_folder_of_the_other_layout_is_no_ambiguity(tmp_path) -> None:
+    _touch(tmp_path / "imagesTr" / "mv05.nii.gz")
+    _touch(tmp_path / "labelsTr" / "mv05.nii.gz")
+    (tmp_path / "raw").mkdir()
+    assert [v.volume_id for v in discover_volumes(tmp_path)] == ["mv05"]
+
+
 def test_every_problem_is_listed(tmp_path) -> None:
     _touch(tmp_path / "raw" / "mv01.nii.gz")  # no label
     _touch(tmp_path / "raw" / "mv02.nii.gz")

@@ -1,6 +1,7 @@
 """The MLflow record of a small test-env study, as plain JSON (what a run and the registry hold).
 
-``python -m tests.pipelines.mlflow_record OUT.json`` writes it for the current code: the file
+``python -m tests.pipelines.mlflow_record OUT.json`` writes it for the current code
+(``... OUT.json PROJECT demo`` the record of the demo runs already in PROJECT's mlflow.db): the file
 ``mlflow_record_expected.json`` beside this module was written so before MLflow logging moved from
 the nodes into catalog datasets and hooks (one edit since: the dataset fingerprint, which changed
 when NIfTI files stopped carrying gzip's timestamp), and ``test_mlflow_record.py`` compares
@@ -95,13 +96,13 @@ def _run_record(client: MlflowClient, run, project: Path) -> dict:
     }
 
 
-def study_record(project: Path) -> dict:
-    """Every run of the test experiment (in start order) and every registered model version."""
+def study_record(project: Path, env: str = "test") -> dict:
+    """Every run of the env's experiment (in start order) and every version of its registered model."""
     client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("minivess-test")
+    experiment = client.get_experiment_by_name(f"minivess-{env}")
     runs = sorted(client.search_runs([experiment.experiment_id]), key=lambda run: run.info.start_time)
     names = {run.info.run_id: run.info.run_name for run in runs}
-    versions = client.search_model_versions("name = 'minivess-dynunet-test'")
+    versions = client.search_model_versions(f"name = 'minivess-dynunet-{env}'")
     return {
         "runs": [{"name": run.info.run_name} | _run_record(client, run, project) for run in runs],
         "model_versions": [
@@ -116,10 +117,14 @@ def study_record(project: Path) -> dict:
     }
 
 
-def main(output: str) -> None:
+def main(output: str, project: str | None = None, env: str = "test") -> None:
+    """Writes the record of a fresh test-env study, or of the env's runs in an existing project."""
     import os  # noqa: PLC0415
 
     os.environ["KEDRO_DISABLE_TELEMETRY"] = "1"
+    if project is not None:
+        Path(output).write_text(json.dumps(study_record(Path(project), env), indent=1, sort_keys=True) + "\n")
+        return
     with tempfile.TemporaryDirectory() as folder:
         project = scratch_project(Path(folder) / "project")
         os.chdir(project)
@@ -128,4 +133,4 @@ def main(output: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])

@@ -10,6 +10,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro_datasets.partitions import PartitionedDataset
 
+from minivess_kedro.data.layouts import LayoutError
 from minivess_kedro.data.validation import DataValidationError
 from minivess_kedro.io import NiftiVolume, nifti_to_bytes, write_nifti
 from minivess_kedro.io.download import sha256_of
@@ -121,6 +122,20 @@ def test_local_plain_nii_and_ebrains_layout_are_imported(tmp_path, tube_volume) 
     assert list(manifest["volume_id"]) == ["mv01"] and manifest["foreground_fraction"][0] == pytest.approx(label.mean())
     imported = tmp_path / "data" / "local" / "imagesTr" / "mv01.nii.gz"
     assert gzip.decompress(imported.read_bytes()) == (source / "raw" / "mv01.nii").read_bytes()
+
+
+def test_a_local_folder_holding_both_layouts_is_refused_before_anything_is_written(tmp_path, tube_volume) -> None:
+    image, label = tube_volume
+    source = tmp_path / "minivess"
+    for i in (1, 2, 3):
+        _write(source / "raw" / f"mv{i:02d}.nii.gz", image)
+        _write(source / "seg" / f"mv{i:02d}_y.nii.gz", label)
+    _write(source / "imagesTr" / "mv01.nii.gz", image)
+    params = DataIngestionParams(source="local", raw_root=str(tmp_path / "data"), local={"path": str(source)})
+
+    with pytest.raises(LayoutError, match=r"two MiniVess layouts.*1 image\(s\), 0 label\(s\).*3 image\(s\), 3 label"):
+        prepare_raw_data(params.model_dump())
+    assert not (tmp_path / "data").exists()
 
 
 def test_local_source_needs_a_path() -> None:

@@ -43,12 +43,36 @@ def normalise_id(filename: str) -> str | None:
     return f"mv{int(match.group(1)[2:]):02d}"
 
 
+def _count_volumes(folder: Path) -> int:
+    return sum(1 for path in folder.glob("*.nii*") if path.name.endswith((".nii", ".nii.gz"))) if folder.is_dir() else 0
+
+
+def _refuse_two_layouts(root: Path) -> None:
+    """Both layouts holding volumes: one would be used and the other silently ignored."""
+    names = {"imagesTr": "nnU-Net/MONAI", "raw": "EBRAINS"}
+    counts = {
+        names[dirs["image"]]: (dirs, _count_volumes(root / dirs["image"]), _count_volumes(root / dirs["label"]))
+        for dirs in (CANONICAL_DIRS, EBRAINS_DIRS)
+    }
+    if all(images + labels for _, images, labels in counts.values()):
+        found = "; ".join(
+            f"{dirs['image']}/ + {dirs['label']}/ ({name}): {images} image(s), {labels} label(s)"
+            for name, (dirs, images, labels) in counts.items()
+        )
+        raise LayoutError(
+            f"{root}: two MiniVess layouts in one folder ({found}); only one would be read and the other "
+            "ignored: move one layout out of the folder (or point data_ingestion.local.path at a folder "
+            "holding one) and rerun"
+        )
+
+
 def detect_layout(root: Path) -> dict[str, str]:
     """Returns the sub-folder names of the layout found in ``root``.
 
     Raises:
-        LayoutError: neither layout, naming what was looked for.
+        LayoutError: neither layout, naming what was looked for; or both, with their counts.
     """
+    _refuse_two_layouts(root)
     for dirs in (CANONICAL_DIRS, EBRAINS_DIRS):
         if (root / dirs["image"]).is_dir() and (root / dirs["label"]).is_dir():
             return dirs

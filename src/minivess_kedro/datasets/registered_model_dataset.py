@@ -14,8 +14,8 @@ import torch
 from mlflow import MlflowClient
 
 from minivess_kedro.datasets.bytes_file_dataset import BytesFileDataset
-from minivess_kedro.framework.launch import is_main_process
 from minivess_kedro.training.distributed import state_digest
+from minivess_kedro.training.launch import is_main_process
 
 logger = logging.getLogger(__name__)
 MODEL_CODE = Path(__file__).with_name("dynunet_pyfunc.py")

@@ -15,7 +15,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import MemoryDataset
 from kedro_mlflow.io.catalog.switch_catalog_logging import switch_catalog_logging
 
-from minivess_kedro.framework.launch import launch_context
+from minivess_kedro.training.launch import launch_context
 
 logger = logging.getLogger(__name__)
 

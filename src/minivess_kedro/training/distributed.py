@@ -17,9 +17,9 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from minivess_kedro.framework.launch import DistributedContext, launch_context
 from minivess_kedro.training.data import LoaderSettings
 from minivess_kedro.training.device import resolve_device
+from minivess_kedro.training.launch import DistributedContext, launch_context
 
 T = TypeVar("T")
 

@@ -11,9 +11,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from minivess_kedro.framework.launch import DistributedContext
 from minivess_kedro.metrics.monitoring import ForegroundDiceF1
 from minivess_kedro.training.distributed import any_process_fails
+from minivess_kedro.training.launch import DistributedContext
 
 
 @dataclass(frozen=True)
