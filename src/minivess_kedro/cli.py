@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import click
 from kedro.config import OmegaConfigLoader
+from kedro.framework.cli.project import run as kedro_run_command
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from mlflow import MlflowClient
 
 from minivess_kedro import settings
+from minivess_kedro.framework.expected_errors import readable_errors
 from minivess_kedro.framework.provenance import git_commit
 from minivess_kedro.losses import LOSS_NAMES
 from minivess_kedro.pipelines.parameters import ParameterError, parameters_hash, validate_parameters
@@ -26,6 +29,24 @@ logger = logging.getLogger(__name__)
 @click.group(name="minivess_kedro")
 def cli() -> None:
     """Commands of the minivess_kedro project."""
+
+
+def _run(**kwargs: Any) -> dict[str, Any]:
+    with readable_errors():
+        return kedro_run_command.callback(**kwargs)
+
+
+# `kedro run` itself, with the project's expected errors (framework/expected_errors.py) printed as
+# their message: Kedro takes a project's `run` over its own.
+cli.add_command(
+    click.Command(
+        "run",
+        params=kedro_run_command.params,
+        callback=_run,
+        help=kedro_run_command.help,
+        context_settings=kedro_run_command.context_settings,
+    )
+)
 
 
 class _FinishedRuns:

@@ -15,6 +15,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import MemoryDataset
 from kedro_mlflow.io.catalog.switch_catalog_logging import switch_catalog_logging
 
+from minivess_kedro.framework.expected_errors import DistributedRunError
 from minivess_kedro.training.launch import launch_context
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class DistributedRunGuard:
             env = f" --env {run_params['env']}" if run_params.get("env") else ""
             if mlflow.active_run() is not None:  # kedro-mlflow (rank 0) opened it just before this hook
                 mlflow.end_run(status="FAILED")
-            raise ValueError(
+            raise DistributedRunError(
                 f"torchrun runs only --pipelines {DISTRIBUTED_PIPELINE} ({context.world_size} processes would each "
                 f"run {', '.join(others)}); prepare the data first with "
                 f"`kedro run{env} --pipelines data_ingestion,splitting` and evaluate afterwards with "

@@ -9,6 +9,7 @@ import mlflow
 from kedro.framework.hooks import hook_impl
 
 from minivess_kedro.framework.dotted_keys import dotted_keys
+from minivess_kedro.framework.expected_errors import MissingInputsError
 from minivess_kedro.pipeline_registry import DATA_FLOW
 from minivess_kedro.pipelines.parameters import check_run_cell, validate_parameters
 
@@ -60,7 +61,7 @@ class MissingInputCheck:
             )
         if mlflow.active_run() is not None:  # kedro-mlflow opened it just before this hook
             mlflow.end_run(status="FAILED")
-        raise FileNotFoundError(
+        raise MissingInputsError(
             f"{len(missing)} input(s) of this run are missing (in the order to make them):\n  " + "\n  ".join(lines)
         )
 
