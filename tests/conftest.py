@@ -12,6 +12,9 @@ import pytest
 # kedro-telemetry sends events even with CI=true.
 os.environ["KEDRO_DISABLE_TELEMETRY"] = "1"
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+# A lab's tracking server in the developer's shell would take every test run (mlflow_store.py).
+for _variable in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+    os.environ.pop(_variable, None)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_REFERENCE = PROJECT_ROOT.parent / "shared" / "reference"
@@ -35,6 +38,14 @@ def scratch_project(target: Path) -> Path:
     mlflow_conf = target / "conf" / "base" / "mlflow.yml"
     mlflow_conf.write_text(mlflow_conf.read_text().replace("sqlite:///mlflow.db", f"sqlite:///{target / 'mlflow.db'}"))
     return target
+
+
+@pytest.fixture(autouse=True)
+def _no_inherited_tracking_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+    """mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI: a kedro process a test starts would take an
+    earlier test's store for a lab server the user named (framework/mlflow_store.py)."""
+    for variable in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        monkeypatch.delenv(variable, raising=False)
 
 
 @pytest.fixture

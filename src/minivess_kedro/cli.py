@@ -16,6 +16,7 @@ from mlflow import MlflowClient
 
 from minivess_kedro import settings
 from minivess_kedro.framework.expected_errors import readable_errors
+from minivess_kedro.framework.mlflow_store import resolved_server
 from minivess_kedro.framework.provenance import git_commit
 from minivess_kedro.losses import LOSS_NAMES
 from minivess_kedro.pipelines.parameters import ParameterError, parameters_hash, validate_parameters
@@ -64,6 +65,11 @@ class _FinishedRuns:
         )
         return {"parameters": loader["parameters"], "mlflow": loader["mlflow"]}
 
+    def _client(self, config: dict) -> MlflowClient:
+        """A client of the store the cells log to (the environment's MLFLOW_TRACKING_URI first)."""
+        server = resolved_server(config["mlflow"]["server"], self.project)
+        return MlflowClient(tracking_uri=server["mlflow_tracking_uri"], registry_uri=server.get("mlflow_registry_uri"))
+
     def parameters(self, cell: Cell) -> dict:
         """The resolved parameters of a cell's run."""
         return self._config(cell)["parameters"]
@@ -76,7 +82,7 @@ class _FinishedRuns:
         """Whether the experiment's latest report run was made, with today's parameters, after its
         latest evaluated run finished: a repeated sweep whose cells are all done then opens no run."""
         config = self._config(Cell("dice_ce", 0))  # the defaults, as `kedro run --pipelines reporting`
-        client = MlflowClient(tracking_uri=config["mlflow"]["server"]["mlflow_tracking_uri"])
+        client = self._client(config)
         experiment = client.get_experiment_by_name(config["mlflow"]["tracking"]["experiment"]["name"])
         if experiment is None:
             return False
@@ -98,7 +104,7 @@ class _FinishedRuns:
 
     def __call__(self, cell: Cell) -> bool:
         config = self._config(cell)
-        client = MlflowClient(tracking_uri=config["mlflow"]["server"]["mlflow_tracking_uri"])
+        client = self._client(config)
         experiment = client.get_experiment_by_name(config["mlflow"]["tracking"]["experiment"]["name"])
         if experiment is None:
             return False

@@ -2,6 +2,7 @@
 
 from kedro.config import OmegaConfigLoader
 
+from minivess_kedro.framework.cell_lock import CellHold
 from minivess_kedro.framework.distributed_run import DistributedRunGuard, plugins_to_disable
 from minivess_kedro.framework.hooks import MissingInputCheck, RunParameterChecks
 from minivess_kedro.framework.interrupted_runs import InterruptedRunMarker
@@ -15,6 +16,7 @@ HOOKS = (
     StudyRunRecord(),
     DistributedRunGuard(),
     MissingInputCheck(),
+    CellHold(),
     InterruptedRunMarker(),
 )
 

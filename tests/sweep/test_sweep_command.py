@@ -63,3 +63,22 @@ def test_unknown_loss_stops_before_any_run(project_copy) -> None:
     result = _sweep(project_copy, "--losses", "cbdcie", "--folds", "0")
     assert result.returncode != 0 and "unknown losses ['cbdcie']" in result.stderr
     assert not (project_copy / "data").exists()
+
+
+@pytest.mark.slow
+def test_four_cells_at_once_on_one_sqlite_store_lose_no_metric(project_copy) -> None:
+    """kedro sweep --env test --jobs 4 --losses dice_ce,cbdice --folds 0,1: four processes write one
+    mlflow.db at once; every cell finishes and every metric history is complete."""
+    done = _sweep(project_copy, "--jobs", "4", "--losses", "dice_ce,cbdice", "--folds", "0,1")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "database is locked" not in done.stdout + done.stderr
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{project_copy / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("minivess-test")
+    runs = client.search_runs([experiment.experiment_id])
+    assert sorted(r.info.run_name for r in runs) == ["cbdice-fold0", "cbdice-fold1", "dice_ce-fold0", "dice_ce-fold1"]
+    for run in runs:
+        assert run.info.status == "FINISHED" and run.data.tags["evaluated"] == "true", run.info.run_name
+        for key in ("train_loss", "val_dsc", "lr"):  # logged live, every epoch
+            assert [m.step for m in client.get_metric_history(run.info.run_id, key)] == [0, 1], (run.info.run_name, key)
+        assert {"best_val_dsc", "test_dsc", "test_dsc_ci_low"} <= set(run.data.metrics), run.info.run_name

@@ -31,11 +31,16 @@ class MissingInputsError(FileNotFoundError):
     """Inputs of a run that no selected node writes and that do not exist yet."""
 
 
+class CellHeldError(RuntimeError):
+    """Another live process trains or evaluates this loss x fold x seed cell."""
+
+
 class DistributedRunError(ValueError):
     """A pipeline that ``torchrun`` must not run in N processes."""
 
 
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
+    CellHeldError,
     CheckpointMismatchError,
     DataValidationError,
     DistributedRunError,

@@ -51,7 +51,15 @@ def run_cells_on_ray(
         import ray  # noqa: PLC0415 - optional extra
     except ImportError as err:
         raise ImportError('the Ray backend needs Ray: pip install -e ".[ray]"') from err
-    ray.init(address=address or os.environ.get("RAY_ADDRESS"), include_dashboard=False, log_to_driver=False)
+    # The workers log where the driver does: a lab's tracking server named in the environment.
+    stores = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+    env_vars = {name: os.environ[name] for name in stores if os.environ.get(name)}
+    ray.init(
+        address=address or os.environ.get("RAY_ADDRESS"),
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": env_vars} if env_vars else None,
+    )
     try:
         check_some_node_fits(ray.nodes(), num_cpus, num_gpus)
         task = ray.remote(run_one).options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0)
