@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -41,11 +42,15 @@ def scratch_project(target: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _no_inherited_tracking_uri(monkeypatch: pytest.MonkeyPatch) -> None:
-    """mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI: a kedro process a test starts would take an
-    earlier test's store for a lab server the user named (framework/mlflow_store.py)."""
+def _no_inherited_tracking_uri() -> Iterator[None]:
+    """mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI: a kedro process a test starts (or the next
+    module's fixture) would take an earlier test's store for a lab server the user named
+    (framework/mlflow_store.py). Removed before and after every test, never restored."""
     for variable in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
-        monkeypatch.delenv(variable, raising=False)
+        os.environ.pop(variable, None)
+    yield
+    for variable in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        os.environ.pop(variable, None)
 
 
 @pytest.fixture

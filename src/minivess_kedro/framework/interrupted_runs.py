@@ -8,6 +8,7 @@ half-trained run would look complete. An exit handler registered after MLflow's 
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 from typing import Any
 
@@ -47,7 +48,19 @@ class InterruptedRunMarker:
         run = mlflow.active_run()
         if self._run_id is None or run is None or run.info.run_id != self._run_id:
             return
+        _drop_interrupted_writes()
         mlflow.set_tag("ended_by", "interrupted (Ctrl-C) before the pipeline finished; rerun to resume")
         mlflow.end_run(status="FAILED")
         logger.warning("MLflow run %s ended FAILED: the pipeline was interrupted", self._run_id)
         self._run_id = None
+
+
+def _drop_interrupted_writes() -> None:
+    """Ctrl-C can land inside a metric write: that SQLite transaction, left open on a pooled
+    connection, would lock this very process out of the database ("database is locked" after
+    MLflow's 20 s wait). Closing the store's connections rolls it back."""
+    store = mlflow.tracking._tracking_service.utils._get_store()
+    engine = getattr(store, "engine", None)
+    if engine is not None:
+        gc.collect()  # connections of interrupted sessions, no longer referenced, close and roll back
+        engine.dispose()
