@@ -19,7 +19,11 @@ class FitConfig:
         grad_accumulation: micro-batches per optimiser step.
         amp: mixed precision on CUDA (bf16 where supported, else fp16).
         val_every: validate every N epochs (and at the last).
-        metrics_every: also compute clDice and MASD every N epochs.
+        val_windows: what each validation scores of every validation volume: a count of seeded
+            windows (the same every epoch), ``"auto"`` (half the epoch's training patches, shared
+            over the validation volumes) or ``"whole"`` (whole-volume sliding window, the slowest;
+            see :mod:`minivess_kedro.training.validation_windows`).
+        metrics_every: also compute clDice (and, on whole volumes, MASD) every N epochs.
         seed: seed of initialisation, shuffling and augmentation.
         deterministic: ask torch for deterministic kernels.
     """
@@ -33,6 +37,7 @@ class FitConfig:
     grad_accumulation: int = 1
     amp: bool = False
     val_every: int = 1
+    val_windows: int | str = "auto"
     metrics_every: int = 5
     seed: int = 42
     deterministic: bool = True

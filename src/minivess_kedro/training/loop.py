@@ -33,6 +33,7 @@ from minivess_kedro.training.schedule import warmup_cosine
 from minivess_kedro.training.seeding import capture_rng_state, restore_rng_state, seed_everything
 from minivess_kedro.training.steps import StepSettings, train_one_epoch
 from minivess_kedro.training.validation import score_volumes, summarize_scores
+from minivess_kedro.training.validation_windows import choose_windows, score_windows, windows_per_volume
 
 logger = logging.getLogger(__name__)
 EpochCallback = Callable[[int, dict[str, float]], None]
@@ -191,9 +192,10 @@ class Trainer:
 
         Args:
             train_items: the fold's training volumes (random patches of ``loader.patch_size``).
-            val_items: the fold's validation volumes, scored whole by sliding ``window``.
+            val_items: the fold's validation volumes, scored on seeded windows of ``window``'s
+                size (or whole by sliding window, ``config.val_windows``).
             loader: patch size, batch size and loader workers of this process.
-            window: the sliding-window inference settings for validation.
+            window: the validation window and its batch size.
             on_epoch_end: ``on_epoch_end(epoch, record)`` is called after each epoch's checkpoint
                 is on disk; on resume, it is first called for every epoch already in the
                 checkpoint, so a new tracking run receives the whole curve.
@@ -202,6 +204,7 @@ class Trainer:
         validation = build_validation_dataset(val_items)
         val_volumes = [validation[i] for i in range(len(validation))]
         val_spacings = [item.spacing for item in val_items]
+        self.val_windows = self._validation_windows(train_items, val_items, loader, window)
         seed_everything(self.config.seed, self.config.deterministic)
         checkpoint = self._resume_point()
         state = self._restore(checkpoint) if checkpoint else _State()
@@ -227,6 +230,21 @@ class Trainer:
         result.history, result.best_epoch, result.best_val_dsc = state.history, state.best_epoch, state.best_val_dsc
         result.stopped_early, result.best_model = state.stopped_early, self._best_model()
         return result
+
+    def _validation_windows(self, train_items, val_items, loader: LoaderSettings, window: SlidingWindowConfig):
+        """The windows each validation volume is scored on every epoch (``None``: whole volumes).
+
+        Drawn from the run's seed and the volume's place in the fold, so that every process of a
+        DDP job and every resume scores the same windows.
+        """
+        train_patches = len(train_items) * loader.samples_per_volume
+        count = windows_per_volume(self.config.val_windows, train_patches, len(val_items))
+        if count is None:
+            return None
+        return [
+            choose_windows(item.image.shape, window.roi_size, count, (self.config.seed, index))
+            for index, item in enumerate(val_items)
+        ]
 
     def _warn_short_late_term(self) -> None:
         """One warning when the late term will be on for fewer than ``patience`` epochs."""
@@ -279,16 +297,29 @@ class Trainer:
         if (epoch + 1) % config.val_every == 0 or last_epoch:
             topology = (epoch + 1) % config.metrics_every == 0 or last_epoch
             share = slice(context.rank, None, context.world_size)
-            scores = score_volumes(
-                self.model,
-                self.loss_fn,
-                val_volumes[share],
-                val_spacings[share],
-                window,
-                self.device,
-                topology,
-                self.autocast,
-            )
+            if self.val_windows is None:
+                scores = score_volumes(
+                    self.model,
+                    self.loss_fn,
+                    val_volumes[share],
+                    val_spacings[share],
+                    window,
+                    self.device,
+                    topology,
+                    self.autocast,
+                )
+            else:
+                scores = score_windows(
+                    self.model,
+                    self.loss_fn,
+                    val_volumes[share],
+                    self.val_windows[share],
+                    window.roi_size,
+                    window.sw_batch_size,
+                    self.device,
+                    topology,
+                    self.autocast,
+                )
             record |= summarize_scores(gather_lists(scores, context))
             improved = epoch >= self.select_from and record["val_dsc"] > state.best_val_dsc
             if improved:

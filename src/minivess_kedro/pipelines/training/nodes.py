@@ -112,6 +112,7 @@ def loop_settings(params: TrainingParams) -> tuple[LoaderSettings, SlidingWindow
         grad_accumulation=compute.grad_accumulation,
         amp=compute.amp,
         val_every=params.val_every,
+        val_windows=params.val_windows,
         metrics_every=params.metrics_every,
         seed=params.seed,
         deterministic=params.deterministic,

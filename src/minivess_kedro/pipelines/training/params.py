@@ -3,7 +3,7 @@ fails before any work, with the key named."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -65,6 +65,9 @@ class TrainingParams(StrictParams):
     patience: int = Field(_FIT.patience, ge=1)
     grad_clip: float | None = Field(_FIT.grad_clip, gt=0)
     val_every: int = Field(_FIT.val_every, ge=1)
+    val_windows: Literal["auto", "whole"] | Annotated[int, Field(ge=1)] = Field(
+        _FIT.val_windows, union_mode="left_to_right"
+    )
     metrics_every: int = Field(_FIT.metrics_every, ge=1)
     samples_per_volume: int = Field(_LOADER.samples_per_volume, ge=1)
     cache_rate: float = Field(_LOADER.cache_rate, ge=0, le=1)
