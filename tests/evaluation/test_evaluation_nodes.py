@@ -210,8 +210,8 @@ def test_nested_baselines_score_every_volume_once_with_a_threshold_fitted_withou
     }
     fitted_on = []
 
-    def fit(images, labels, settings):
-        fitted_on.append(len(images))
+    def fit(volumes, settings):
+        fitted_on.append(len(list(volumes)))
         return 0.5
 
     monkeypatch.setattr("minivess_kedro.pipelines.evaluation.baselines.fit_frangi_threshold", fit)

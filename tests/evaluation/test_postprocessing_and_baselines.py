@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 
@@ -53,7 +55,7 @@ def test_frangi_threshold_is_fitted_on_training_volumes() -> None:
     images = [(100 + 800 * lab.astype(np.float32) + rng.normal(0, 20, lab.shape)).astype(np.float32) for lab in labels]
     settings = FrangiSettings(sigmas=(1.0, 2.0))
 
-    threshold = fit_frangi_threshold(images, labels, settings)
+    threshold = fit_frangi_threshold(zip(images, labels, strict=True), settings)
     dsc = compute_dsc(frangi_segmentation(images[0], threshold, settings).astype(bool), labels[0].astype(bool))
 
     assert threshold in settings.thresholds
@@ -62,6 +64,33 @@ def test_frangi_threshold_is_fitted_on_training_volumes() -> None:
         settings.thresholds, key=lambda t: compute_dsc(frangi_segmentation(images[0], t, settings) > 0, labels[0] > 0)
     )
     assert dsc >= compute_dsc(frangi_segmentation(images[0], worst, settings) > 0, labels[0] > 0)
+
+
+def _noisy_tube(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    label = _tube()
+    noise = np.random.default_rng(seed).normal(0, 20 + 40 * seed, label.shape)
+    return (100 + 800 * label.astype(np.float32) + noise).astype(np.float32), label
+
+
+def test_frangi_fit_holds_one_volume_at_a_time() -> None:
+    """The fit reads a generator of volumes: each is released before the next one is made, and
+    the threshold is the one fitted on the same volumes as a list."""
+    settings = FrangiSettings(sigmas=(1.0,))
+    alive: list[weakref.ref] = []
+
+    def volumes():
+        for seed in range(3):
+            assert all(ref() is None for ref in alive), "an earlier volume is still held"
+            image, label = _noisy_tube(seed)
+            alive.append(weakref.ref(image))
+            yield image, label
+            del image, label
+
+    streamed = fit_frangi_threshold(volumes(), settings)
+    assert len(alive) == 3
+    assert streamed == fit_frangi_threshold([_noisy_tube(seed) for seed in range(3)], settings)
+    with pytest.raises(ValueError, match="no volumes"):
+        fit_frangi_threshold([], settings)
 
 
 @pytest.mark.parametrize("spacing", [(1.0, 1.0, 2.0), (0.5, 0.5, 0.5)])

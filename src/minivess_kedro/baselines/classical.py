@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,14 +39,30 @@ def vesselness(image: np.ndarray, settings: FrangiSettings) -> np.ndarray:
     return (response / max(float(response.max()), 1e-12)).astype(np.float32)
 
 
-def fit_frangi_threshold(images: Sequence[np.ndarray], labels: Sequence[np.ndarray], settings: FrangiSettings) -> float:
-    """The candidate threshold with the best mean DSC over the training volumes."""
-    responses = [vesselness(image, settings) for image in images]
-    scores = [
-        np.mean([compute_dsc(r > t, label.astype(bool)) for r, label in zip(responses, labels, strict=True)])
-        for t in settings.thresholds
-    ]
-    return float(settings.thresholds[int(np.argmax(scores))])
+def fit_frangi_threshold(volumes: Iterable[tuple[np.ndarray, np.ndarray]], settings: FrangiSettings) -> float:
+    """The candidate threshold with the best mean DSC over the training volumes.
+
+    Each volume's vesselness is scored at every candidate and dropped before the next volume is
+    read, so a generator of ``(image, label)`` keeps one volume in memory (a MiniVess volume's
+    vesselness alone is about 110 MB in float32; every training volume at once, several GB).
+
+    Args:
+        volumes: ``(image, label)`` pairs, ``H x W x D`` each.
+        settings: the filter's scales and the candidate thresholds.
+
+    Raises:
+        ValueError: no volumes.
+    """
+    totals = np.zeros(len(settings.thresholds))
+    count = 0
+    for image, label in volumes:
+        response, reference = vesselness(image, settings), np.asarray(label).astype(bool)
+        totals += [compute_dsc(response > t, reference) for t in settings.thresholds]
+        count += 1
+        del image, label, response, reference  # before the next volume is read
+    if not count:
+        raise ValueError("no volumes to fit the Frangi threshold on")
+    return float(settings.thresholds[int(np.argmax(totals / count))])
 
 
 def frangi_segmentation(image: np.ndarray, threshold: float, settings: FrangiSettings) -> np.ndarray:

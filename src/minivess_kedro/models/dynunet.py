@@ -50,14 +50,21 @@ class DynUNetConfig:
         return {"architecture": "monai.networks.nets.DynUNet", "spatial_dims": 3, **record}
 
 
-def check_patch_fits(patch_size: Sequence[int], strides: Sequence[int], where: str = "patch_size") -> None:
+def check_patch_fits(
+    patch_size: Sequence[int], strides: Sequence[int], where: str = "training.compute.patch_size"
+) -> None:
     """Raises if the patch cannot go through every down-sampling of the network.
 
     Each side must be a multiple of the product of the strides (8 for 1/2/2/2), so that the
     decoder's up-sampled maps line up with the skip connections.
 
+    Args:
+        patch_size: the window ``H x W x D``.
+        strides: the network's down-sampling per level.
+        where: the parameter's dotted key (its first part names the parameters file).
+
     Raises:
-        ValueError: naming the side, the multiple needed and the nearest valid sizes.
+        ValueError: naming the parameter, the side, the multiple needed and the nearest valid sizes.
     """
     multiple = math.prod(strides)
     problems = []
@@ -69,7 +76,7 @@ def check_patch_fits(patch_size: Sequence[int], strides: Sequence[int], where: s
         raise ValueError(
             f"{where} {list(patch_size)} does not fit the network strides {list(strides)}: every side must be a "
             f"multiple of {multiple}; change {', '.join(problems)} in the compute profile "
-            "(training.compute.patch_size in conf/<env>/parameters_training.yml)"
+            f"({where} in conf/<env>/parameters_{where.split('.', maxsplit=1)[0]}.yml)"
         )
 
 

@@ -80,9 +80,9 @@ def evaluate_baselines(
     for test_ids, fit_ids in groups:
         threshold = 0.0
         if "frangi" in params.baselines.methods:
-            fit = [(raw_images[i]().array, raw_labels[i]().array) for i in fit_ids]
-            threshold = fit_frangi_threshold([image for image, _ in fit], [label for _, label in fit], settings)
-            logger.info("Frangi threshold %.4f fitted on %d volumes", threshold, len(fit))
+            fit = ((raw_images[i]().array, raw_labels[i]().array) for i in fit_ids)  # one volume at a time
+            threshold = fit_frangi_threshold(fit, settings)
+            logger.info("Frangi threshold %.4f fitted on %d volumes", threshold, len(fit_ids))
         for method in params.baselines.methods:
 
             def pairs(method=method, test_ids=test_ids, threshold=threshold):

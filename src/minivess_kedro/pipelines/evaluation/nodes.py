@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import torch
@@ -13,7 +14,7 @@ from minivess_kedro.data.manifest import coarsest_spacing_um
 from minivess_kedro.inference import SlidingWindowConfig, normalised_image, segment_volume
 from minivess_kedro.io import NiftiVolume
 from minivess_kedro.metrics import VolumePair, evaluate_volumes, summarize_metrics
-from minivess_kedro.models import DynUNetConfig, build_dynunet
+from minivess_kedro.models import DynUNetConfig, build_dynunet, check_patch_fits
 from minivess_kedro.pipelines.evaluation.params import EvaluationParams
 from minivess_kedro.pipelines.training.params import TrainingParams
 from minivess_kedro.postprocessing import ComponentSettings, TopoSculptSettings, clean_components, toposculpt
@@ -33,6 +34,27 @@ RAW = "none"
 def evaluated_ids(fold_split: dict, splits: tuple[str, ...]) -> dict[str, str]:
     """``{volume id: split}`` of the volumes to evaluate (val of this fold, the held-out test)."""
     return {volume_id: split for split in splits for volume_id in fold_split.get(split, [])}
+
+
+def evaluation_window(params: EvaluationParams, model_config: dict) -> SlidingWindowConfig:
+    """The sliding window of whole-volume prediction: ``evaluation.sliding_window``, its window
+    the training patch unless ``roi_size`` is set.
+
+    Raises:
+        ValueError: a ``roi_size`` side that is not a multiple of the network's strides' product,
+            naming ``evaluation.sliding_window.roi_size``.
+    """
+    settings = params.sliding_window
+    roi_size = tuple(settings.roi_size or model_config["patch_size"])
+    if settings.roi_size is not None:
+        check_patch_fits(roi_size, model_config["strides"], where="evaluation.sliding_window.roi_size")
+    return SlidingWindowConfig(
+        roi_size=roi_size,
+        sw_batch_size=settings.sw_batch_size,
+        overlap=settings.overlap,
+        mode=settings.mode,
+        device="cpu" if settings.stitch_on_cpu else None,
+    )
 
 
 def predict_volumes(
@@ -75,31 +97,29 @@ def predict_volumes(
         raise KeyError(
             f"volumes {missing} of the fold are not in the raw data; rerun data_ingestion with the same --env"
         )
+    window = evaluation_window(params, model_config)
     device = resolve_device(compute.device)
     model = build_dynunet(DynUNetConfig.from_dict(model_config))
     model.load_state_dict(best_model)
     model.to(device)
-    window = SlidingWindowConfig(
-        roi_size=tuple(model_config["patch_size"]),
-        sw_batch_size=params.sliding_window.sw_batch_size,
-        overlap=params.sliding_window.overlap,
-        mode=params.sliding_window.mode,
-        device="cpu" if params.sliding_window.stitch_on_cpu else None,
-    )
     components = ComponentSettings(**params.components.model_dump())
     sculpt = TopoSculptSettings(**params.toposculpt.model_dump())
-    predictions = {}
-    for volume_id in ids:
-        source = raw_images[volume_id]()
-        mask, _ = segment_volume(model, source.array, window, device)
-        predictions[f"{RAW}/{volume_id}"] = NiftiVolume(mask, source.affine, source.spacing)
-        if "components" in params.postprocessing:
-            cleaned = clean_components(mask, source.spacing, components)
-            predictions[f"components/{volume_id}"] = NiftiVolume(cleaned, source.affine, source.spacing)
-        if "toposculpt" in params.postprocessing:
-            image = normalised_image(source.array).to(device)
-            refined = toposculpt(model, image, window, sculpt, stride_product=math.prod(model_config["strides"]))
-            predictions[f"toposculpt/{volume_id}"] = NiftiVolume(refined, source.affine, source.spacing)
+    predictions, cleaning = {}, {}
+    # The components clean-up of a volume (scikit-image/SciPy on the CPU) runs while the next
+    # volume is predicted; on a GPU it is hidden, on a busy CPU it shares the cores.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="components") as cleaner:
+        for volume_id in ids:
+            source = raw_images[volume_id]()
+            mask, _ = segment_volume(model, source.array, window, device)
+            predictions[f"{RAW}/{volume_id}"] = NiftiVolume(mask, source.affine, source.spacing)
+            if "components" in params.postprocessing:
+                cleaning[volume_id] = source, cleaner.submit(clean_components, mask, source.spacing, components)
+            if "toposculpt" in params.postprocessing:
+                image = normalised_image(source.array).to(device)
+                refined = toposculpt(model, image, window, sculpt, stride_product=math.prod(model_config["strides"]))
+                predictions[f"toposculpt/{volume_id}"] = NiftiVolume(refined, source.affine, source.spacing)
+        for volume_id, (source, cleaned) in cleaning.items():
+            predictions[f"components/{volume_id}"] = NiftiVolume(cleaned.result(), source.affine, source.spacing)
     logger.info("Predicted %d volumes (%s)", len(ids), ", ".join(sorted(set(ids.values()))))
     return predictions, model_lineage
 

@@ -30,8 +30,15 @@ class TopoSculptParams(StrictParams):
 
 
 class EvaluationSlidingWindowParams(StrictParams):
-    """Whole-volume inference; the window is the training patch."""
+    """Whole-volume inference.
 
+    ``roi_size`` ``None`` is the training patch. DynUNet is fully convolutional, so a larger
+    window (each side a multiple of the strides' product) needs fewer windows and less overlap
+    work per volume; instance normalisation then sees a larger context than in training
+    (``bench/eval_window.py`` measures what that does to the predictions).
+    """
+
+    roi_size: tuple[int, int, int] | None = None
     sw_batch_size: int = Field(4, ge=1)
     overlap: float = Field(0.5, ge=0, lt=1)
     mode: Literal["gaussian", "constant"] = "gaussian"
