@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -225,6 +226,15 @@ def _evaluation_parameters(env: str) -> dict:
     return loader["parameters"]["evaluation"]
 
 
+def window_count(shape, roi_size, overlap: float) -> int:
+    """Windows MONAI's sliding window places on a volume (its scan interval, sides padded to the window)."""
+    count = 1
+    for side, roi in zip(shape, roi_size, strict=True):
+        interval = max(1, int(roi * (1 - overlap)))
+        count *= 1 if side <= roi else math.ceil((side - roi) / interval) + 1
+    return count
+
+
 def _evaluate_one(model, volume, evaluation: EvaluationParams, training, device, stages) -> dict:
     """Prediction, components post-processing and every metric of one volume, as the evaluation
     pipeline makes them."""
@@ -234,7 +244,13 @@ def _evaluate_one(model, volume, evaluation: EvaluationParams, training, device,
     )
     with measured(stages, "evaluation: prediction", device) as record:
         mask, _ = segment_volume(model, image.array, window, device)
-    record |= {"roi_size": list(window.roi_size), "overlap": window.overlap, "sw_batch_size": window.sw_batch_size}
+    record |= {
+        "roi_size": list(window.roi_size),
+        "overlap": window.overlap,
+        "sw_batch_size": window.sw_batch_size,
+        "windows": window_count(image.array.shape, window.roi_size, window.overlap),
+        "windows_at_overlap_0.5": window_count(image.array.shape, window.roi_size, 0.5),
+    }
     with measured(stages, "evaluation: components", device):
         cleaned = clean_components(mask, image.spacing, ComponentSettings(**evaluation.components.model_dump()))
     with measured(stages, "evaluation: metrics, 2 variants", device):

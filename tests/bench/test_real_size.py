@@ -69,3 +69,19 @@ def test_a_small_run_measures_every_stage_and_projects_from_them(bench, tmp_path
         assert p["run_h"] == pytest.approx((100 * (p["train_epoch_s"] + p["validation_s"]) + evaluated) / 3600)
     printed = capsys.readouterr().out
     assert "validation at most a quarter of a training epoch" in printed and "previous (40 train, 20 val" in printed
+
+
+@pytest.mark.parametrize(
+    ("shape", "roi", "overlap", "expected"),
+    [
+        ((64, 64, 16), (64, 64, 16), 0.5, 1),
+        ((128, 64, 16), (64, 64, 16), 0.5, 3),
+        ((100, 64, 8), (64, 64, 16), 0.25, 2),
+    ],
+)
+def test_window_count_is_monai_s(bench, shape, roi, overlap, expected) -> None:
+    from monai.data.utils import dense_patch_slices  # noqa: PLC0415
+
+    interval = [max(1, int(r * (1 - overlap))) for r in roi]
+    padded = [max(s, r) for s, r in zip(shape, roi, strict=True)]
+    assert bench.window_count(shape, roi, overlap) == len(dense_patch_slices(padded, roi, interval)) == expected
