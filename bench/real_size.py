@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--size", type=int, nargs=2, default=[512, 512], help="H W of every volume")
     parser.add_argument("--depth", type=int, nargs=2, default=[96, 112], help="depth range (inclusive)")
     parser.add_argument("--whole", type=int, default=1, help="validation volumes scored whole for the comparison")
+    parser.add_argument(
+        "--patches", type=int, help="patches of the timed epoch (default: the profile's samples per training volume)"
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--data", type=Path, help="folder for the volumes (kept); a temporary one otherwise")
     parser.add_argument("--out", type=Path, help="also write the numbers as JSON here")
@@ -173,9 +176,12 @@ def _ingest(args, root: Path, device, result: dict) -> list:
 def _train_and_validate(volumes, training, args, device, stages: dict) -> tuple[torch.nn.Module, dict]:
     """The cached dataset, one training epoch, one validation pass on windows and one whole."""
     loader, window, fit = loop_settings(training)
-    loader = replace(loader, num_workers=0)  # crops in the timed loop: the upper bound of data time
+    samples_per_volume = loader.samples_per_volume  # the profile's, for the projection
     items = [VolumeItem(i, image.array, label.array, image.spacing) for i, image, label in volumes]
     train_items, val_items = items[:-2], items[-2:]
+    timed = math.ceil(args.patches / len(train_items)) if args.patches else samples_per_volume
+    # Crops in the timed loop (no workers): the upper bound of the data time.
+    loader = replace(loader, num_workers=0, samples_per_volume=timed)
     with measured(stages, "cached training dataset", device) as record:
         dataset = build_training_dataset(train_items, loader)
     record["volumes"] = len(train_items)
@@ -196,7 +202,7 @@ def _train_and_validate(volumes, training, args, device, stages: dict) -> tuple[
     validation = build_validation_dataset(val_items)
     val_volumes = [validation[i] for i in range(len(validation))]
     previous = protocol_counts("previous")
-    count = windows_per_volume(fit.val_windows, previous["train"] * loader.samples_per_volume, previous["val"])
+    count = windows_per_volume(fit.val_windows, previous["train"] * samples_per_volume, previous["val"])
     windows = [choose_windows(v.image.shape, window.roi_size, count, (fit.seed, i)) for i, v in enumerate(val_items)]
     with measured(stages, "validation: windows", device) as record:
         score_windows(model, loss_fn, val_volumes, windows, window.roi_size, window.sw_batch_size, device, True, amp)
@@ -210,7 +216,7 @@ def _train_and_validate(volumes, training, args, device, stages: dict) -> tuple[
         "seconds_per_patch": stages["one training epoch"]["seconds"] / stages["one training epoch"]["patches"],
         "seconds_per_window": record["seconds"] / record["windows"],
         "seconds_per_whole_volume": whole_record["seconds"] / whole,
-        "samples_per_volume": loader.samples_per_volume,
+        "samples_per_volume": samples_per_volume,
         "val_windows": fit.val_windows,
     }
     return model, rates

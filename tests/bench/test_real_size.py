@@ -46,7 +46,7 @@ def test_protocol_counts_are_those_of_the_real_dataset(bench) -> None:
 
 def test_a_small_run_measures_every_stage_and_projects_from_them(bench, tmp_path, capsys) -> None:
     out = tmp_path / "real_size.json"
-    args = ["--env", "test", "--volumes", "3", "--size", "32", "32", "--depth", "10", "12", "--device", "cpu"]
+    args = ["--env", "test", "--volumes", "3", "--size", "32", "32", "--depth", "10", "12", "--patches", "6"]
     result = bench.main([*args, "--out", str(out)])
 
     assert json.loads(out.read_text())["projection"] == result["projection"]
@@ -55,7 +55,9 @@ def test_a_small_run_measures_every_stage_and_projects_from_them(bench, tmp_path
     for name in STAGES:
         assert stages[name]["seconds"] >= 0 and stages[name]["peak_rss_gib"] > 0, name
     assert stages["validation: whole volumes"]["volumes"] == 1
+    assert stages["one training epoch"]["patches"] == 6  # --patches: the timed epoch's, on 1 training volume
     projection = result["projection"]
+    assert projection["samples_per_volume"] == bench.profile_parameters("test").samples_per_volume  # the run's
     for protocol in ("previous", "nested"):
         p = projection[protocol]
         patches = p["train"] * projection["samples_per_volume"]
