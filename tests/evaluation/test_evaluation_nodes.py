@@ -112,11 +112,11 @@ def test_predictions_use_the_given_checkpoint(params) -> None:
     weight = bias.replace("bias", "weight")
     state[weight].zero_()
     state[bias] = torch.tensor([0.0, 5.0])
-    all_vessel, made_by = predict_volumes(
+    all_vessel, made_by, _ = predict_volumes(
         images, _fold(), state, config, _lineage(), params["evaluation"], params["training"], **RUN
     )
     state[bias] = torch.tensor([5.0, 0.0])
-    all_background, _ = predict_volumes(
+    all_background, _, _ = predict_volumes(
         images, _fold(), state, config, _lineage(), params["evaluation"], params["training"], **RUN
     )
 

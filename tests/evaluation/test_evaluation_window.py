@@ -72,7 +72,7 @@ def test_components_cleaned_beside_the_next_prediction_are_those_of_each_volume(
     }
     model = build_dynunet(DynUNetConfig.from_dict(CONFIG))
     lineage = model_lineage("dice_ce", _fold(), 0, "abc")
-    predictions, _ = predict_volumes(
+    predictions, _, _ = predict_volumes(
         images, _fold(), model.state_dict(), CONFIG, lineage, params["evaluation"], params["training"], **RUN
     )
     settings = ComponentSettings(**EvaluationParams.model_validate(params["evaluation"]).components.model_dump())

@@ -5,6 +5,7 @@ from minivess_kedro.datasets.mlflow_study_runs_dataset import MlflowStudyRunsDat
 from minivess_kedro.datasets.nifti_dataset import NiftiDataset
 from minivess_kedro.datasets.nifti_partitioned_dataset import NiftiPartitionedDataset
 from minivess_kedro.datasets.registered_model_dataset import RegisteredModelDataset
+from minivess_kedro.datasets.scores_memo_dataset import ScoresMemoDataset
 from minivess_kedro.datasets.splits_dataset import SplitsJSONDataset
 from minivess_kedro.datasets.torch_state_dataset import TorchStateDictDataset
 
@@ -13,6 +14,7 @@ __all__ = [
     "NiftiDataset",
     "NiftiPartitionedDataset",
     "RegisteredModelDataset",
+    "ScoresMemoDataset",
     "SplitsJSONDataset",
     "TorchStateDictDataset",
 ]

@@ -8,7 +8,7 @@ replaced. A NaN in any other metric is an error.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +83,7 @@ def evaluate_volumes(
     nsd_tau: float = 1.0,
     distance_units: DistanceUnits = "physical",
     progress: bool | None = None,
+    known: Callable[[VolumePair], dict[str, Any] | None] | None = None,
 ) -> pd.DataFrame:
     """:func:`evaluate_pair` on every volume, as a per-volume table.
 
@@ -91,6 +92,8 @@ def evaluate_volumes(
         nsd_tau: NSD tolerance, in the units of ``distance_units``.
         distance_units: ``"physical"`` or ``"voxel"``.
         progress: show a progress bar; ``None`` shows it only on a terminal.
+        known: ``known(pair)`` is :func:`evaluate_pair`'s result for this pair with these settings
+            if it was already computed (e.g. beside the prediction), else ``None``.
 
     Returns:
         The table of :func:`build_volume_table`.
@@ -99,7 +102,9 @@ def evaluate_volumes(
     records = []
     for pair in tqdm(pairs, desc="metrics", unit="volume", disable=not show):
         try:
-            result = evaluate_pair(pair.pred, pair.ref, pair.spacing, nsd_tau, distance_units)
+            result = known(pair) if known is not None else None
+            if result is None:
+                result = evaluate_pair(pair.pred, pair.ref, pair.spacing, nsd_tau, distance_units)
         except ValueError as err:
             raise ValueError(f"volume {pair.id!r}: {err}") from err
         records.append({"id": pair.id, "split": pair.split, **result})

@@ -13,9 +13,10 @@ import torch
 from minivess_kedro.data.manifest import coarsest_spacing_um
 from minivess_kedro.inference import SlidingWindowConfig, normalised_image, segment_volume
 from minivess_kedro.io import NiftiVolume
-from minivess_kedro.metrics import VolumePair, evaluate_volumes, summarize_metrics
+from minivess_kedro.metrics import VolumePair, evaluate_pair, evaluate_volumes, summarize_metrics
 from minivess_kedro.models import DynUNetConfig, build_dynunet, check_patch_fits
 from minivess_kedro.pipelines.evaluation.params import EvaluationParams
+from minivess_kedro.pipelines.evaluation.scores_memo import memo_entry, reusable_result
 from minivess_kedro.pipelines.training.params import TrainingParams
 from minivess_kedro.postprocessing import ComponentSettings, TopoSculptSettings, clean_components, toposculpt
 from minivess_kedro.training import resolve_device
@@ -68,13 +69,20 @@ def predict_volumes(
     loss: str,
     seed: int,
     dataset_fingerprint: dict,
-) -> tuple[dict[str, NiftiVolume], dict]:
+    raw_labels: Loaders | None = None,
+    volume_manifest: pd.DataFrame | None = None,
+) -> tuple[dict[str, NiftiVolume], dict, dict]:
     """Segments every evaluated volume with the run's best model and post-processes it.
+
+    While the network predicts a volume, a background thread cleans the previous one's
+    components and, given ``raw_labels`` and ``volume_manifest``, computes the metrics of its raw
+    and cleaned masks (:mod:`~minivess_kedro.pipelines.evaluation.scores_memo`).
 
     Returns:
         ``{"<postprocessing>/<volume id>": NiftiVolume}`` with the source affine and spacing
-        (``none/<id>`` is the raw argmax prediction), and the lineage of the model that made them
-        (``predictions_lineage.json``: scoring checks it is still the run's model).
+        (``none/<id>`` is the raw argmax prediction), the lineage of the model that made them
+        (``predictions_lineage.json``: scoring checks it is still the run's model) and the memo
+        of the metrics computed beside the predictions (``prediction_scores.json``).
 
     Raises:
         LeakageError: a model whose record names another loss, fold, seed or dataset than the
@@ -102,26 +110,57 @@ def predict_volumes(
     model = build_dynunet(DynUNetConfig.from_dict(model_config))
     model.load_state_dict(best_model)
     model.to(device)
-    components = ComponentSettings(**params.components.model_dump())
     sculpt = TopoSculptSettings(**params.toposculpt.model_dump())
-    predictions, cleaning = {}, {}
-    # The components clean-up of a volume (scikit-image/SciPy on the CPU) runs while the next
-    # volume is predicted; on a GPU it is hidden, on a busy CPU it shares the cores.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="components") as cleaner:
+    beside = _BesidePrediction(params, raw_labels, volume_manifest)
+    predictions, pending = {}, {}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="beside-prediction") as worker:
         for volume_id in ids:
             source = raw_images[volume_id]()
             mask, _ = segment_volume(model, source.array, window, device)
             predictions[f"{RAW}/{volume_id}"] = NiftiVolume(mask, source.affine, source.spacing)
-            if "components" in params.postprocessing:
-                cleaning[volume_id] = source, cleaner.submit(clean_components, mask, source.spacing, components)
+            pending[volume_id] = source, worker.submit(beside, volume_id, mask, source.spacing)
             if "toposculpt" in params.postprocessing:
                 image = normalised_image(source.array).to(device)
                 refined = toposculpt(model, image, window, sculpt, stride_product=math.prod(model_config["strides"]))
                 predictions[f"toposculpt/{volume_id}"] = NiftiVolume(refined, source.affine, source.spacing)
-        for volume_id, (source, cleaned) in cleaning.items():
-            predictions[f"components/{volume_id}"] = NiftiVolume(cleaned.result(), source.affine, source.spacing)
+        scores = {}
+        for volume_id, (source, done) in pending.items():
+            cleaned, entries = done.result()
+            if cleaned is not None:
+                predictions[f"components/{volume_id}"] = NiftiVolume(cleaned, source.affine, source.spacing)
+            scores |= entries
     logger.info("Predicted %d volumes (%s)", len(ids), ", ".join(sorted(set(ids.values()))))
-    return predictions, model_lineage
+    return predictions, model_lineage, scores
+
+
+class _BesidePrediction:
+    """What runs in the background while the next volume is predicted: the components clean-up
+    and, with the labels at hand, the metrics of the raw and cleaned masks (memo entries)."""
+
+    def __init__(self, params: EvaluationParams, labels: Loaders | None, manifest: pd.DataFrame | None) -> None:
+        self.components = (
+            ComponentSettings(**params.components.model_dump()) if "components" in params.postprocessing else None
+        )
+        self.labels, self.units = labels, params.distance_units
+        self.tau = (
+            params.nsd_tolerance(coarsest_spacing_um(manifest)) if labels is not None and manifest is not None else None
+        )
+
+    def __call__(self, volume_id: str, mask, spacing) -> tuple[object, dict]:
+        cleaned = None if self.components is None else clean_components(mask, spacing, self.components)
+        if self.tau is None or volume_id not in self.labels:
+            return cleaned, {}
+        reference = self.labels[volume_id]()
+        entries = {}
+        for variant, prediction in ((RAW, mask), ("components", cleaned)):
+            if prediction is None:
+                continue
+            try:
+                result = evaluate_pair(prediction, reference.array, reference.spacing, self.tau, self.units)
+            except ValueError:
+                continue  # score_predictions scores it again and reports the problem with the volume named
+            entries[f"{variant}/{volume_id}"] = memo_entry(result, prediction, reference.array, self.tau, self.units)
+        return cleaned, entries
 
 
 def score_predictions(
@@ -132,11 +171,14 @@ def score_predictions(
     model_lineage: dict,
     volume_manifest: pd.DataFrame,
     evaluation: dict,
+    prediction_scores: dict | None = None,
 ) -> pd.DataFrame:
     """Every metric of the metrics package for every prediction (MetricsReloaded definitions).
 
     NSD uses ``evaluation.nsd_tau``; ``auto`` is the dataset's coarsest voxel dimension (from the
-    manifest), recorded in the table's ``nsd_tau`` column.
+    manifest), recorded in the table's ``nsd_tau`` column. A volume that ``predict_volumes``
+    already scored, on exactly these masks with these settings, takes that result
+    (``prediction_scores``); every other volume is scored here.
 
     Returns:
         The per-volume table with ``id``, ``split``, ``postprocessing``, the metrics and
@@ -151,8 +193,16 @@ def score_predictions(
     check_evaluated_ids(model_lineage, splits, "best_model.pt")
     check_same_model(model_lineage, lineage_digest(predictions_lineage), "the predictions", "predict_volumes")
     nsd_tau = params.nsd_tolerance(coarsest_spacing_um(volume_manifest))
+    memo, reused = prediction_scores or {}, []
     tables = []
     for variant in sorted({key.split("/", 1)[0] for key in predictions}):
+
+        def known(pair: VolumePair, variant=variant) -> dict | None:
+            entry = memo.get(f"{variant}/{pair.id}")
+            result = reusable_result(entry, pair.pred, pair.ref, nsd_tau, params.distance_units)
+            reused.extend([pair.id] if result is not None else [])
+            return result
+
         keys = sorted(k for k in predictions if k.startswith(f"{variant}/"))
 
         def pairs(keys=keys):
@@ -161,8 +211,9 @@ def score_predictions(
                 prediction, reference = predictions[key](), raw_labels[volume_id]()
                 yield VolumePair(volume_id, prediction.array, reference.array, reference.spacing, splits[volume_id])
 
-        table = evaluate_volumes(pairs(), nsd_tau=nsd_tau, distance_units=params.distance_units)
+        table = evaluate_volumes(pairs(), nsd_tau=nsd_tau, distance_units=params.distance_units, known=known)
         tables.append(table.assign(postprocessing=variant))
+    logger.info("Scored %d predictions, %d of them beside the prediction", len(predictions), len(reused))
     return pd.concat(tables, ignore_index=True).assign(lineage_sha256=lineage_digest(model_lineage))
 
 
