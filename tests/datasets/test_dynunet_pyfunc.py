@@ -1,0 +1,58 @@
+"""The registered model's loader reads weights only: a state-dict artifact replaced by a pickle
+that runs code is refused before that code runs, and the real weights load and segment."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from minivess_kedro.datasets.dynunet_pyfunc import DynUNetSegmenter
+from minivess_kedro.models import DynUNetConfig, build_dynunet
+
+CONFIG = {**DynUNetConfig(filters=(4, 8, 16, 32)).to_dict(), "patch_size": [16, 16, 8]}
+
+
+class _WritesAFile:
+    """Unpickling this object writes ``path``: what a tampered artifact would do."""
+
+    def __init__(self, path) -> None:
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def _context(tmp_path, state_path) -> SimpleNamespace:
+    config = tmp_path / "model_config.json"
+    config.write_text(json.dumps(CONFIG))
+    return SimpleNamespace(artifacts={"model_config": str(config), "state_dict": str(state_path)})
+
+
+def test_the_trained_weights_load_and_segment(tmp_path) -> None:
+    model = build_dynunet(DynUNetConfig.from_dict(CONFIG))
+    torch.save(model.state_dict(), tmp_path / "best_model.pt")
+    segmenter = DynUNetSegmenter()
+    segmenter.load_context(_context(tmp_path, tmp_path / "best_model.pt"))
+
+    mask = segmenter.predict(None, np.random.default_rng(0).normal(size=(20, 16, 8)).astype(np.float32))
+    assert mask.shape == (20, 16, 8) and set(np.unique(mask)) <= {0, 1}
+
+
+@pytest.mark.parametrize("how", ["pickle", "torch.save"])
+def test_a_tampered_weights_artifact_is_refused_before_its_code_runs(tmp_path, how) -> None:
+    marker = tmp_path / "code-ran"
+    tampered = tmp_path / "best_model.pt"
+    payload = {"output_block.conv.conv.weight": _WritesAFile(marker)}
+    if how == "pickle":
+        tampered.write_bytes(pickle.dumps(payload))
+    else:
+        torch.save(payload, tampered)
+
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        DynUNetSegmenter().load_context(_context(tmp_path, tampered))
+    assert not marker.exists()
