@@ -33,7 +33,7 @@ from minivess_kedro.training.schedule import warmup_cosine
 from minivess_kedro.training.seeding import capture_rng_state, restore_rng_state, seed_everything
 from minivess_kedro.training.steps import StepSettings, train_one_epoch
 from minivess_kedro.training.validation import score_volumes, summarize_scores
-from minivess_kedro.training.validation_windows import choose_windows, score_windows, windows_per_volume
+from minivess_kedro.training.validation_windows import Window, choose_windows, score_windows, windows_per_volume
 
 logger = logging.getLogger(__name__)
 EpochCallback = Callable[[int, dict[str, float]], None]
@@ -231,7 +231,13 @@ class Trainer:
         result.stopped_early, result.best_model = state.stopped_early, self._best_model()
         return result
 
-    def _validation_windows(self, train_items, val_items, loader: LoaderSettings, window: SlidingWindowConfig):
+    def _validation_windows(
+        self,
+        train_items: Sequence[VolumeItem],
+        val_items: Sequence[VolumeItem],
+        loader: LoaderSettings,
+        window: SlidingWindowConfig,
+    ) -> list[list[Window]] | None:
         """The windows each validation volume is scored on every epoch (``None``: whole volumes).
 
         Drawn from the run's seed and the volume's place in the fold, so that every process of a
