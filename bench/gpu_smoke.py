@@ -41,10 +41,15 @@ from minivess_kedro.training.steps import StepSettings, train_one_epoch
 PROJECT = Path(__file__).resolve().parents[1]
 
 
+def resolved_parameters(env: str) -> dict:
+    """Every parameter ``kedro run --env ENV`` would use (``conf/base`` + ``conf/<env>``)."""
+    loader = OmegaConfigLoader(conf_source=str(PROJECT / "conf"), env=env, **settings.CONFIG_LOADER_ARGS)
+    return loader["parameters"]
+
+
 def profile_parameters(env: str) -> TrainingParams:
     """The training parameters ``kedro run --env ENV`` would use."""
-    loader = OmegaConfigLoader(conf_source=str(PROJECT / "conf"), env=env, **settings.CONFIG_LOADER_ARGS)
-    return TrainingParams.model_validate(loader["parameters"]["training"])
+    return TrainingParams.model_validate(resolved_parameters(env)["training"])
 
 
 def hardware(device: torch.device) -> str:

@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gpu_smoke import hardware, profile_parameters
+from gpu_smoke import hardware, profile_parameters, resolved_parameters
 
 from minivess_kedro.baselines import FrangiSettings, fit_frangi_threshold, frangi_segmentation, otsu_segmentation
 from minivess_kedro.data.splits import make_splits
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> dict:
     device = resolve_device(args.device)
     torch.backends.cudnn.benchmark = device.type == "cuda"
     training = profile_parameters(args.env)
-    evaluation = EvaluationParams.model_validate(_evaluation_parameters(args.env))
+    evaluation = EvaluationParams.model_validate(resolved_parameters(args.env)["evaluation"])
     result: dict = {"env": args.env, "loss": args.loss, "hardware": hardware(device), "stages": {}}
     print(f"{args.env} on {result['hardware']}")
     with tempfile.TemporaryDirectory() as scratch:
@@ -221,16 +221,6 @@ def _train_and_validate(volumes, training, args, device, stages: dict) -> tuple[
         "val_windows": fit.val_windows,
     }
     return model, rates
-
-
-def _evaluation_parameters(env: str) -> dict:
-    from kedro.config import OmegaConfigLoader  # noqa: PLC0415
-
-    from minivess_kedro import settings  # noqa: PLC0415
-
-    project = Path(__file__).resolve().parents[1]
-    loader = OmegaConfigLoader(conf_source=str(project / "conf"), env=env, **settings.CONFIG_LOADER_ARGS)
-    return loader["parameters"]["evaluation"]
 
 
 def window_count(shape, roi_size, overlap: float) -> int:
