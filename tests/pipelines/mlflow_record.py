@@ -3,9 +3,10 @@
 ``python -m tests.pipelines.mlflow_record OUT.json`` writes it for the current code
 (``... OUT.json PROJECT demo`` the record of the demo runs already in PROJECT's mlflow.db): the file
 ``mlflow_record_expected.json`` beside this module was written so before MLflow logging moved from
-the nodes into catalog datasets and hooks (two edits since: the dataset fingerprint, which changed
-when NIfTI files stopped carrying gzip's timestamp, and the ``training.val_windows`` parameter,
-with which validation scores seeded windows and logs no ``val_masd_um``), and
+the nodes into catalog datasets and hooks (edits since: the dataset fingerprint, which changed
+when NIfTI files stopped carrying gzip's timestamp; the ``training.val_windows`` parameter,
+with which validation scores seeded windows and logs no ``val_masd_um``; the evaluation's
+``sliding_window.roi_size`` and overlap 0.25), and
 ``test_mlflow_record.py`` compares today's record with it key by key.
 """
 
