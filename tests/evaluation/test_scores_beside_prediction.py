@@ -145,7 +145,7 @@ def test_a_changed_mask_or_setting_is_scored_afresh(params, monkeypatch, counted
 
 def test_the_memo_file_is_optional_and_round_trips(tmp_path) -> None:
     dataset = ScoresMemoDataset(filepath=str(tmp_path / "prediction_scores.json"))
-    assert dataset.load() == {}  # a run evaluated before the memo existed
+    assert dataset.load() == {} and dataset.exists()  # a run evaluated before the memo existed: nothing to reuse
     memo = {"none/mv01": {"pred_sha256": "a", "result": {"masd": float("nan"), "dsc": 0.5}}}
     dataset.save(memo)
     loaded = dataset.load()

@@ -18,4 +18,8 @@ class ScoresMemoDataset(JSONDataset):
     """
 
     def load(self) -> dict[str, Any]:
-        return super().load() if self._exists() else {}
+        return super().load() if super()._exists() else {}
+
+    def _exists(self) -> bool:
+        """Always loadable, so a rerun's missing-inputs check never asks for it."""
+        return True
