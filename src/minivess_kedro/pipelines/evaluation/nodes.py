@@ -200,7 +200,8 @@ def score_predictions(
         def known(pair: VolumePair, variant=variant) -> dict | None:
             entry = memo.get(f"{variant}/{pair.id}")
             result = reusable_result(entry, pair.pred, pair.ref, nsd_tau, params.distance_units)
-            reused.extend([pair.id] if result is not None else [])
+            if result is not None:
+                reused.append(pair.id)
             return result
 
         keys = sorted(k for k in predictions if k.startswith(f"{variant}/"))
