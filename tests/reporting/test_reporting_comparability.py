@@ -25,6 +25,19 @@ LINEAGE = {
 
 REFUSED = [
     pytest.param(
+        [
+            _run("dice_ce", 0, {"evaluation.sliding_window.overlap": "0.5"}),
+            _run("cbdice", 0, {"evaluation.sliding_window.overlap": "0.25"}),
+        ],
+        "- evaluation.sliding_window.overlap: '0.25' in runs ['cbdice-0']; '0.5' in runs ['dice_ce-0']",
+        id="evaluated at another overlap",
+    ),
+    pytest.param(
+        [_run("dice_ce", 0, {**LINEAGE, "lineage.training.val_windows": "auto"}), _run("cbdice", 0, LINEAGE)],
+        "- lineage.training.val_windows: (absent) in runs ['cbdice-0']; 'auto' in runs ['dice_ce-0']",
+        id="selected on windows vs on whole volumes (before val_windows)",
+    ),
+    pytest.param(
         [_run("dice_ce", 0, tau=2.0), _run("cbdice", 0, tau=3.0)],
         "- nsd_tau (volume_metrics column): '2' in runs ['dice_ce-0']; '3' in runs ['cbdice-0']",
         id="mixed nsd_tau",
@@ -107,6 +120,22 @@ ACCEPTED = [
         id="an extra post-processing scored in one run",
     ),
     pytest.param([_run("dice_ce", 0), _run("cbdice", 1)], id="no setting anywhere"),
+    pytest.param(
+        [
+            _run("dice_ce", 0, {**LINEAGE, "lineage.training.sliding_window.sw_batch_size": "4"}),
+            _run("cbdice", 0, {**LINEAGE, "lineage.training.sliding_window.sw_batch_size": "8"}),
+            _run(
+                "cldice",
+                0,
+                {
+                    **LINEAGE,
+                    "evaluation.sliding_window.sw_batch_size": "8",
+                    "evaluation.sliding_window.stitch_on_cpu": "False",
+                },
+            ),
+        ],
+        id="windows per forward pass and where they are stitched (gpu_low vs gpu_high)",
+    ),
 ]
 
 

@@ -26,12 +26,18 @@ SAME_PARAM_PREFIXES: tuple[str, ...] = ("splitting.", "training.sliding_window."
 #: With a lineage record: every training setting of the model (but its loss's own kwargs) and the split design.
 LINEAGE_PREFIXES: tuple[str, ...] = ("lineage.training.", "lineage.splitting.", "lineage.protocol")
 #: Params that may differ: report statistics, baselines, which extra post-processings were also
-#: scored (every run must have the reported one), and a loss's own kwargs (compared per loss).
+#: scored (every run must have the reported one), a loss's own kwargs (compared per loss), and how
+#: many windows a forward pass holds and where they are stitched (a GPU profile's speed, not the
+#: prediction: instance norm is per window).
 FREE_PARAM_PREFIXES: tuple[str, ...] = (
     "evaluation.bootstrap.",
     "evaluation.baselines.",
     "evaluation.postprocessing",
     "lineage.training.loss_kwargs.",
+    "evaluation.sliding_window.sw_batch_size",
+    "evaluation.sliding_window.stitch_on_cpu",
+    "training.sliding_window.sw_batch_size",
+    "lineage.training.sliding_window.sw_batch_size",
 )
 #: Value shown for a setting a run does not have.
 ABSENT = "(absent)"
