@@ -8,20 +8,23 @@ from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
 PIPELINES_DIR = Path(__file__).with_name("pipelines")
+# The study: what a bare `kedro run` runs (`__default__`).
+STUDY = ("data_ingestion", "splitting", "training", "evaluation", "reporting")
 # The pipelines in the order data flow through them: the order of the commands that make what a
 # run is missing (framework/hooks.py); a test checks it names every folder under pipelines/.
-DATA_FLOW = ("data_ingestion", "splitting", "training", "evaluation", "reporting")
+# `inference` uses a registered model on new volumes: run by name, never part of the study.
+DATA_FLOW = (*STUDY, "inference")
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Every pipeline under ``pipelines/`` by folder name, and ``__default__`` = all of them
-    in data-flow order (Kedro orders the nodes by their inputs and outputs)."""
+    """Every pipeline under ``pipelines/`` by folder name, and ``__default__`` = the study's
+    (:data:`STUDY`; Kedro orders the nodes by their inputs and outputs)."""
     try:
         pipelines = find_pipelines(raise_errors=True)
     except ImportError as err:
         _refuse_unknown_name(err)
         raise  # a real import error inside a pipeline module
-    pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
+    pipelines["__default__"] = sum((pipelines[name] for name in STUDY if name in pipelines), Pipeline([]))
     return pipelines
 
 

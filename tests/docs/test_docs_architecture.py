@@ -10,12 +10,17 @@ from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 
+from minivess_kedro.pipelines.inference.params import CATALOG_KEYS
 from tests.conftest import PROJECT_ROOT
 from tests.docs.docs_project import DocsProject
 from tests.docs.markdown_parts import code_spans, fences, table_under
 
 PAGE = PROJECT_ROOT / "docs" / "architecture.md"
-PIPELINES = ["data_ingestion", "splitting", "training", "evaluation", "reporting"]
+PIPELINES = ["data_ingestion", "splitting", "training", "evaluation", "reporting", "inference"]
+# Inference reads its new volumes from a folder the command line names, not from under data/.
+NAMED_FOLDERS = {
+    dataset: f"inference.{key}" for key, (dataset, argument) in CATALOG_KEYS.items() if argument == "folder"
+}
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +69,11 @@ def test_the_layer_table_gives_each_dataset_its_catalog_folder(pipelines: dict[s
         config = catalog.config_resolver.resolve_pattern(name)
         inner = config.get("dataset") if isinstance(config.get("dataset"), dict) else {}
         path = config.get("filepath") or config.get("path") or inner.get("filepath")  # an MLflow sink's file
-        # MLflow metrics and the runs read back have no file: they live in the tracking store.
-        folder_of[name] = re.search(r"/(0\d_\w+)/", path).group(1) if path else "mlflow.db"
+        if name in NAMED_FOLDERS:
+            folder_of[name] = NAMED_FOLDERS[name]
+            continue
+        # MLflow metrics, the runs read back and the registry have no file: they live in the tracking store.
+        folder_of[name] = re.search(r"/(0\d_\w+)(?:/|$)", path).group(1) if path else "mlflow.db"
     documented = {}
     for row in table_under(PAGE, "Data layers"):
         for dataset in code_spans(row["datasets"]):

@@ -6,7 +6,9 @@
 the nodes into catalog datasets and hooks (edits since: the dataset fingerprint, which changed
 when NIfTI files stopped carrying gzip's timestamp; the ``training.val_windows`` parameter,
 with which validation scores seeded windows and logs no ``val_masd_um``; the evaluation's
-``sliding_window.roi_size`` and overlap 0.25), and
+``sliding_window.roi_size`` and overlap 0.25; the registry aliases the report sets, its
+``promotions.csv`` artifact and ``reporting.promotion`` parameters, and the ``registered_model.json``
+an evaluation run records), and
 ``test_mlflow_record.py`` compares today's record with it key by key.
 """
 
@@ -98,6 +100,15 @@ def _run_record(client: MlflowClient, run, project: Path) -> dict:
     }
 
 
+def _named_runs(value: object, names: dict[str, str]) -> object:
+    """``value`` with every run id in it replaced by ``<run name>`` (ids differ between studies)."""
+    if isinstance(value, dict):
+        return {key: _named_runs(item, names) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_named_runs(item, names) for item in value]
+    return f"<{names[value]}>" if isinstance(value, str) and value in names else value
+
+
 def study_record(project: Path, env: str = "test") -> dict:
     """Every run of the env's experiment (in start order) and every version of its registered model."""
     client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
@@ -106,13 +117,15 @@ def study_record(project: Path, env: str = "test") -> dict:
     names = {run.info.run_id: run.info.run_name for run in runs}
     versions = client.search_model_versions(f"name = 'minivess-dynunet-{env}'")
     return {
-        "runs": [{"name": run.info.run_name} | _run_record(client, run, project) for run in runs],
+        "runs": [_named_runs({"name": run.info.run_name} | _run_record(client, run, project), names) for run in runs],
         "model_versions": [
             {
                 "version": str(version.version),
                 "run": names.get(version.run_id, "?"),
                 "tags": sorted(version.tags),
                 "identity_tags": {key: version.tags[key] for key in VERSION_TAGS if key in version.tags},
+                # search_model_versions leaves aliases out: get_model_version has them.
+                "aliases": sorted(client.get_model_version(version.name, version.version).aliases),
             }
             for version in sorted(versions, key=lambda v: int(v.version))
         ],

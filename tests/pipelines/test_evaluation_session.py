@@ -20,6 +20,10 @@ def test_evaluation_is_logged_and_rerun_alone_gives_the_same_metrics(project_cop
     _run(project_copy, {"loss": "dice_ce", "fold_idx": 0}, pipelines=ALL)
     report = project_copy / "data" / "test-env" / "08_reporting" / "synthetic"
     assert "dice_ce (reference)" in (report / "report.md").read_text()
+    # one loss: every alias goes to its one model (the reference's; nothing was compared)
+    aliases = _client(project_copy).get_registered_model("minivess-dynunet-test").aliases
+    assert aliases == {"best-dsc": 1, "best-cldice": 1, "reference": 1}
+    assert "## Models promoted" in (report / "report.md").read_text()
     assert (report / "figures" / "examples.png").stat().st_size > 1000
     output = project_copy / "data" / "test-env" / "07_model_output" / "synthetic" / "dice_ce" / "fold_0"
     first = pd.read_csv(output / "volume_metrics.csv")

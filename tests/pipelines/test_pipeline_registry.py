@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from kedro.framework.startup import bootstrap_project
 
-from minivess_kedro.pipeline_registry import DATA_FLOW, _refuse_unknown_name, pipeline_names, register_pipelines
+from minivess_kedro.pipeline_registry import DATA_FLOW, STUDY, _refuse_unknown_name, pipeline_names, register_pipelines
 from tests.conftest import PROJECT_ROOT
 
 
@@ -14,8 +14,13 @@ def _kedro_error(name: str) -> ImportError:
     return ImportError(f"An error occurred while importing the 'minivess_kedro.pipelines.{name}' module.")
 
 
-def test_the_five_pipelines_are_found() -> None:
-    assert pipeline_names() == ["data_ingestion", "evaluation", "reporting", "splitting", "training"]
+def test_the_six_pipelines_are_found_and_a_bare_run_is_the_studys_five() -> None:
+    assert pipeline_names() == ["data_ingestion", "evaluation", "inference", "reporting", "splitting", "training"]
+    bootstrap_project(PROJECT_ROOT)
+    pipelines = register_pipelines()
+    study = {node.name for name in STUDY for node in pipelines[name].nodes}
+    assert {node.name for node in pipelines["__default__"].nodes} == study
+    assert not study & {node.name for node in pipelines["inference"].nodes}  # inference runs by name only
 
 
 def test_the_data_flow_names_every_pipeline_after_those_it_reads_from() -> None:

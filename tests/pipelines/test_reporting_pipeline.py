@@ -9,13 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from kedro.config import OmegaConfigLoader
+from mlflow import MlflowClient
 from scipy import stats
 
 from minivess_kedro import settings
+from minivess_kedro.datasets import RegistryAliasesDataset
 from minivess_kedro.datasets.mlflow_study_runs_dataset import StudyRuns
 from minivess_kedro.io import NiftiVolume, write_nifti
-from minivess_kedro.pipelines.reporting.collect import collect_study_runs
-from minivess_kedro.pipelines.reporting.nodes import build_study_report
+from minivess_kedro.pipelines.reporting.collect import collect_study_runs, read_registry_aliases
+from minivess_kedro.pipelines.reporting.nodes import build_study_report, promote_models
 
 METRICS = ["dsc", "cldice", "masd", "hd95", "nsd", "betti0_error", "betti1_error"]
 TEST_IDS = ["mv01", "mv02", "mv03", "mv04", "mv05", "mv06"]
@@ -153,8 +155,8 @@ def test_report_statistics_match_a_direct_computation(study, tmp_path) -> None:
     fingerprint = {"source": "synthetic", "num_volumes": 6, "fingerprint": "f" * 64}
     baselines = _volume_metrics(-0.3).drop(columns="postprocessing").assign(method="otsu")
 
-    loss_table, _, comparisons, _, figures, markdown, html = build_study_report(
-        runs, volume_metrics, histories, baselines, raw_images, raw_labels, fingerprint, _reporting(tmp_path)
+    loss_table, _, comparisons, _, figures, markdown, html, promotions = build_study_report(
+        runs, volume_metrics, histories, baselines, raw_images, raw_labels, fingerprint, _reporting(tmp_path), {}
     )
 
     row = comparisons[(comparisons["loss"] == "cbdice") & (comparisons["metric"] == "dsc")].iloc[0]
@@ -170,3 +172,71 @@ def test_report_statistics_match_a_direct_computation(study, tmp_path) -> None:
     fold_means = table[table["loss"] == "cbdice"].groupby("fold_idx")["dsc"].mean()
     assert cbdice["mean"] == pytest.approx(fold_means.mean())  # mean over folds of the per-fold means
     assert set(loss_table["kind"]) == {"loss", "baseline"}
+    assert set(promotions["action"]) == {"none"}  # these runs registered no model: nothing to promote
+    assert "Models promoted" in markdown and "has a registered model version" in markdown
+
+
+MODEL = "minivess-dynunet-test"
+
+
+def _register(client: MlflowClient, run_id: str) -> str:
+    """A version of MODEL registered by ``run_id`` (as the training's registered model dataset does)."""
+    if not client.search_registered_models(filter_string=f"name = '{MODEL}'"):
+        client.create_registered_model(MODEL)
+    source = f"{client.get_run(run_id).info.artifact_uri}/model"
+    return str(client.create_model_version(MODEL, source, run_id=run_id).version)
+
+
+def _report_and_promote(tmp_path) -> pd.DataFrame:
+    """collect_study_runs, read_registry_aliases, build_study_report and promote_models, as wired."""
+    with mlflow.start_run(run_name="report"):
+        study_runs = _study_runs()
+        runs, volume_metrics, histories = collect_study_runs(
+            study_runs, _reporting(tmp_path), {}, {"fingerprint": "f" * 64}
+        )
+        aliases = read_registry_aliases(study_runs, runs)
+        fingerprint = {"source": "synthetic", "num_volumes": 6, "fingerprint": "f" * 64}
+        outputs = build_study_report(
+            runs, volume_metrics, histories, None, {}, {}, fingerprint, _reporting(tmp_path), aliases
+        )
+        RegistryAliasesDataset().save(promote_models(outputs[-1], _reporting(tmp_path)))
+    return outputs[-1].set_index("alias")
+
+
+def _aliased(client: MlflowClient) -> dict[str, tuple[str, str]]:
+    model = client.get_registered_model(MODEL)
+    return {alias: (client.get_model_version(MODEL, v).run_id, str(v)) for alias, v in model.aliases.items()}
+
+
+def test_the_verdicts_models_get_the_aliases_and_keep_them_until_it_changes(study, tmp_path) -> None:
+    client = MlflowClient()
+    versions = {
+        key: _register(client, run_id) for key, run_id in study.items() if key.startswith(("dice_ce", "cbdice"))
+    }
+    # A re-evaluation run registers nothing: its record names the version it evaluated.
+    reevaluated = _log_run("dice_ce", 1, 0.0)
+    with mlflow.start_run(run_id=reevaluated):
+        record = {"run_id": study["dice_ce-1"], "registered_model": MODEL, "version": versions["dice_ce-1"]}
+        mlflow.log_dict(record, "registered_model.json")
+
+    first = _report_and_promote(tmp_path)
+
+    # cbdice is 0.05 DSC above dice_ce on every volume: significantly better (Holm, n = 6 volumes)
+    assert first.loc["best-dsc", "loss"] == "cbdice" and first.loc["best-dsc", "action"] == "set"
+    aliased = _aliased(client)
+    assert aliased["best-dsc"][0] in {study["cbdice-0"], study["cbdice-1"]}
+    assert aliased["best-dsc"][1] == first.loc["best-dsc", "version"]
+    # the reference's model of the latest dice_ce runs; fold 1's through the re-evaluation's record
+    assert first.loc["reference", "loss"] == "dice_ce"
+    assert aliased["reference"][1] in {versions["dice_ce-0"], versions["dice_ce-1"]}
+
+    again = _report_and_promote(tmp_path)
+    assert set(again["action"]) == {"kept"} and _aliased(client) == aliased  # same verdict: nothing moves
+
+    # cbdice is retrained and now falls 0.05 below the reference: the verdict changes
+    for fold in (0, 1):
+        _register(client, _log_run("cbdice", fold, -0.05))
+    changed = _report_and_promote(tmp_path)
+    assert changed.loc["best-dsc", "loss"] == "dice_ce" and changed.loc["best-dsc", "action"] == "moved"
+    assert changed.loc["best-dsc", "previous_version"] == aliased["best-dsc"][1]
+    assert _aliased(client)["best-dsc"] == aliased["reference"]

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
@@ -54,9 +55,42 @@ def test_grid_resumes_without_repeating_finished_cells(project_copy) -> None:
     assert third.returncode == 0, third.stderr[-2000:]
     names = [r.info.run_name for r in client.search_runs([experiment.experiment_id])]
     assert len(names) == len(runs) + 1 and names.count("report") == 1
+    promoted = _assert_aliases_follow_the_verdict(client, project_copy, runs)
     fourth = _sweep(project_copy, *grid, report=True)
     assert fourth.returncode == 0 and re.search(r"^report\s+current", fourth.stdout, flags=re.MULTILINE)
     assert len(client.search_runs([experiment.experiment_id])) == len(runs) + 1  # a repeated sweep: no new run
+    assert _aliases(client) == promoted  # nothing rebuilt: nothing moved
+
+
+def _aliases(client: MlflowClient) -> dict[str, str]:
+    model = client.get_registered_model("minivess-dynunet-test")
+    return {alias: str(version) for alias, version in model.aliases.items()}
+
+
+def _assert_aliases_follow_the_verdict(client: MlflowClient, project, runs) -> dict[str, str]:
+    """best-<metric> is on a model of cbdice when the report judged it better than dice_ce on that
+    metric, else of dice_ce; reference on dice_ce; each on the loss's model with the highest
+    validation DSC; promotions.csv says the same."""
+    report = project / "data" / "test-env" / "08_reporting" / "synthetic"
+    comparisons = pd.read_csv(report / "comparisons.csv")
+    promotions = pd.read_csv(report / "promotions.csv", dtype={"version": str})
+    aliases = _aliases(client)
+    assert set(aliases) == {"best-dsc", "best-cldice", "reference"}
+    assert dict(zip(promotions["alias"], promotions["version"], strict=True)) == aliases
+    best_val = {run.info.run_id: run.data.metrics["best_val_dsc"] for run in runs}
+    for alias, version in aliases.items():
+        metric = alias.removeprefix("best-")
+        row = comparisons[(comparisons["loss"] == "cbdice") & (comparisons["metric"] == metric)]
+        winner = "cbdice" if alias != "reference" and (row["verdict"] == "better").any() else "dice_ce"
+        model = client.get_model_version("minivess-dynunet-test", version)
+        assert model.tags["loss"] == winner, (alias, model.tags["loss"], row.to_dict("records"))
+        of_the_loss = [
+            best_val[v.run_id]
+            for v in client.search_model_versions("name = 'minivess-dynunet-test'")
+            if v.tags["loss"] == winner
+        ]
+        assert len(of_the_loss) == 4 and best_val[model.run_id] == max(of_the_loss), alias
+    return aliases
 
 
 def test_unknown_loss_stops_before_any_run(project_copy) -> None:

@@ -1,11 +1,14 @@
-"""The project's five pipelines and the names of their nodes, read from the pipelines themselves."""
+"""The project's six pipelines and the names of their nodes, read from the pipelines themselves."""
 
 from __future__ import annotations
 
 import importlib
 import re
 
-PIPELINES = ("data_ingestion", "splitting", "training", "evaluation", "reporting")
+# The study's pipelines: what `__default__`, the flowchart kedro-viz opens on, draws.
+STUDY_PIPELINES = ("data_ingestion", "splitting", "training", "evaluation", "reporting")
+# Every registered pipeline: inference runs only by name, and kedro-viz lists it in its selector.
+PIPELINES = (*STUDY_PIPELINES, "inference")
 
 
 def node_names(pipeline: str) -> set[str]:

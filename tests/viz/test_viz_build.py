@@ -18,7 +18,7 @@ from PIL import Image
 from minivess_kedro.data.synthetic import generate_volume
 from minivess_kedro.io import NiftiVolume
 from minivess_kedro.models.dynunet import DynUNetConfig, build_dynunet
-from tests.viz.pipeline_nodes import PIPELINES, node_names
+from tests.viz.pipeline_nodes import PIPELINES, STUDY_PIPELINES, node_names
 from tests.viz.viz_server import kedro, kedro_env
 
 
@@ -67,7 +67,9 @@ def test_viz_build_writes_a_static_site_with_previews(project_copy) -> None:
     for pipeline in PIPELINES:
         # One JSON per registered pipeline: the pipeline selector of the static site.
         own = {node["name"] for node in json.loads((site / "api" / "pipelines" / pipeline).read_text())["nodes"]}
-        assert node_names(pipeline) <= own and node_names(pipeline) <= set(panels)
+        assert node_names(pipeline) <= own
+        # The main flowchart (and its node panels) is __default__: the study, not inference.
+        assert (node_names(pipeline) <= set(panels)) == (pipeline in STUDY_PIPELINES)
 
     raw = panels["raw_images"]
     assert raw["preview_type"] == "ImagePreview"

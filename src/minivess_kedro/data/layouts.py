@@ -140,6 +140,59 @@ def discover_volumes(root: str | os.PathLike) -> list[VolumeFiles]:
     return volumes
 
 
+def file_stem(filename: str) -> str:
+    """``mv01.nii.gz`` -> ``mv01``, ``scan 3.nii`` -> ``scan 3``."""
+    return filename.removesuffix(".gz").removesuffix(".nii")
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """One image to segment; ``problem`` says why it cannot be (found from its name alone)."""
+
+    volume_id: str
+    path: Path
+    problem: str | None = None
+
+
+def images_to_segment(root: str | os.PathLike) -> list[ImageFile]:
+    """The images of a folder to segment; labels are not needed and are ignored.
+
+    A MiniVess folder (nnU-Net ``imagesTr/`` or EBRAINS ``raw/``) gives the images of its layout,
+    ids normalised as in :func:`normalise_id` (``mv1`` -> ``mv01``; a name that does not follow
+    mvXX keeps its file stem); any other folder gives its own ``.nii``/``.nii.gz`` files, ids
+    their file stems.
+
+    Args:
+        root: the folder.
+
+    Returns:
+        One entry per file, sorted by id then file name; a file whose id an earlier one has
+        carries that problem.
+
+    Raises:
+        LayoutError: no such folder, both layouts in it, or no volumes.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise LayoutError(f"{root}: no such folder")
+    _refuse_two_layouts(root)
+    layout = next((dirs for dirs in (CANONICAL_DIRS, EBRAINS_DIRS) if (root / dirs["image"]).is_dir()), None)
+    folder = root / layout["image"] if layout else root
+    files = sorted(
+        path
+        for path in folder.iterdir()
+        if path.is_file() and not path.name.startswith(".") and path.name.endswith((".nii.gz", ".nii"))
+    )
+    if not files:
+        raise LayoutError(f"{folder}: no .nii/.nii.gz volumes")
+    images, seen = [], {}
+    for volume_id, path in sorted(((layout and normalise_id(p.name)) or file_stem(p.name), p) for p in files):
+        duplicate = seen.setdefault(volume_id, path)
+        problem = None if duplicate == path else f"duplicate id {volume_id} (also {duplicate.name})"
+        images.append(ImageFile(volume_id, path, problem))
+    return images
+
+
 def _place(source: Path, target: Path) -> None:
     """Hard-links when possible (no extra disk), else copies; gzips a plain ``.nii`` (same
     NIfTI bytes inside) so that the canonical layout is ``.nii.gz`` only. Atomic at the target."""

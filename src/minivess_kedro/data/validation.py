@@ -56,6 +56,12 @@ def _load(loader: VolumeLoader, what: str, problems: list[str]) -> NiftiVolume |
         return None
 
 
+def image_problems(volume: NiftiVolume, name: str) -> list[str]:
+    """What makes an image unusable: not 3D, non-finite voxels, non-positive spacing (one line each,
+    starting with ``name``)."""
+    return _check_image(volume, name)
+
+
 def _check_image(volume: NiftiVolume, name: str) -> list[str]:
     problems = []
     if volume.array.ndim != 3:

@@ -75,6 +75,27 @@ class StudyRuns:
             dataset = AbstractDataset.from_config(name, {**config["dataset"], "filepath": local})
             return dataset.load()
 
+    def model_version(self, run_id: str) -> tuple[str, str] | None:
+        """``(registered model name, version)`` of the model the run evaluated: the evaluation's
+        record of it (``registered_model``), else the version registered in the run itself (runs
+        evaluated before the record was logged); ``None`` when neither exists."""
+        record = self.artifact(run_id, "registered_model") if "registered_model" in self._artifacts else None
+        if record and record.get("registered_model") and record.get("version"):
+            return str(record["registered_model"]), str(record["version"])
+        versions = self._client.search_model_versions(f"run_id = '{run_id}'")
+        if not versions:
+            return None
+        first = min(versions, key=lambda v: int(v.version))  # one run registers one model (same weights: one version)
+        return first.name, str(first.version)
+
+    def aliases(self, names: list[str] | tuple[str, ...]) -> dict[str, dict[str, str]]:
+        """``{model name: {alias: version}}`` of the registered models named (absent ones: ``{}``)."""
+        found = {}
+        for name in names:
+            models = self._client.search_registered_models(filter_string=f"name = '{name}'")
+            found[name] = {alias: str(v) for model in models for alias, v in (model.aliases or {}).items()}
+        return found
+
     @staticmethod
     def _logged(run) -> LoggedRun:
         return LoggedRun(run.info.run_id, run.info.start_time, dict(run.data.tags), dict(run.data.params))

@@ -17,6 +17,8 @@ import click
 from minivess_kedro.data.layouts import LayoutError
 from minivess_kedro.data.splits import SplitError
 from minivess_kedro.data.validation import DataValidationError
+from minivess_kedro.inference.registered_model import ModelReferenceError, UnsafeWeightsError
+from minivess_kedro.inference.sources import InferenceInputsError
 from minivess_kedro.io.download import DownloadError
 from minivess_kedro.io.ebrains import UnsafeArchiveError
 from minivess_kedro.io.nifti import NiftiReadError
@@ -45,13 +47,16 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     DataValidationError,
     DistributedRunError,
     DownloadError,
+    InferenceInputsError,
     LayoutError,
     LeakageError,
     MissingInputsError,
+    ModelReferenceError,
     NiftiReadError,
     ParameterError,
     SplitError,
     UnsafeArchiveError,
+    UnsafeWeightsError,
 )
 
 

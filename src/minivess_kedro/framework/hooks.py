@@ -11,7 +11,8 @@ from kedro.framework.hooks import hook_impl
 from minivess_kedro.framework.dotted_keys import dotted_keys
 from minivess_kedro.framework.expected_errors import MissingInputsError
 from minivess_kedro.pipeline_registry import DATA_FLOW
-from minivess_kedro.pipelines.parameters import check_run_cell, validate_parameters
+from minivess_kedro.pipelines.inference.params import check_catalog_sees_inference_keys
+from minivess_kedro.pipelines.parameters import ParameterError, check_run_cell, validate_parameters
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,9 @@ class RunParameterChecks:
         model_path = conf_catalog.get("best_model", {}).get("filepath")
         if model_path:
             check_run_cell(parameters["parameters"], model_path)
+        unseen = check_catalog_sees_inference_keys(parameters["parameters"], conf_catalog)
+        if unseen:
+            raise ParameterError(f"{len(unseen)} parameter problem(s):\n  " + "\n  ".join(unseen))
 
 
 class MissingInputCheck:
@@ -54,6 +58,11 @@ class MissingInputCheck:
         env = f" --env {run_params['env']}" if run_params.get("env") else ""
         lines = []
         for name in missing:
+            # An input the user names on the command line (inference's folder and model) says how.
+            how_to_provide = getattr(catalog.get(name) if hasattr(catalog, "get") else None, "how_to_provide", None)
+            if how_to_provide is not None:
+                lines.append(f"{name}: {how_to_provide()}")
+                continue
             pipeline_name, node_name = producers.get(name, ("data_ingestion", "prepare_raw_data"))
             command = f"kedro run{env} --pipelines {pipeline_name}" + (f" --params {params}" if params else "")
             lines.append(

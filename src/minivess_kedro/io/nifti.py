@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import zlib
 from dataclasses import dataclass
@@ -45,6 +46,17 @@ class NiftiVolume:
         return cls(np.asarray(array), np.asarray(affine, dtype=np.float64), _as_spacing(spacing))
 
 
+# What nibabel and gzip raise on a truncated, corrupt or non-NIfTI file.
+_DECODE_ERRORS = (
+    EOFError,
+    OSError,
+    zlib.error,
+    ValueError,
+    nib.filebasedimages.ImageFileError,
+    nib.spatialimages.HeaderDataError,
+)
+
+
 def _as_spacing(values) -> tuple[float, float, float]:
     # Headers store float32: keep its shortest decimal form (0.994, not 0.99400001764).
     return tuple(float(str(np.float32(v))) for v in values[:3])  # type: ignore[return-value]
@@ -76,14 +88,7 @@ def nifti_from_bytes(raw: bytes, name: str = "<bytes>", dtype: str | None = None
     try:
         image = _image_from_bytes(raw)
         array = np.asanyarray(image.dataobj)
-    except (
-        EOFError,
-        OSError,
-        zlib.error,
-        ValueError,
-        nib.filebasedimages.ImageFileError,
-        nib.spatialimages.HeaderDataError,
-    ) as err:
+    except _DECODE_ERRORS as err:
         raise NiftiReadError(f"{name}: not a readable NIfTI file ({type(err).__name__}: {err})") from err
     if dtype is not None:
         array = array.astype(dtype, copy=False)
@@ -120,3 +125,108 @@ def write_nifti(path: str | os.PathLike, volume: NiftiVolume) -> Path:
     """Writes a volume atomically; ``.gz`` in the name selects compression."""
     path = Path(path)
     return atomic_write_bytes(path, nifti_to_bytes(volume, compress=path.name.endswith(".gz")))
+
+
+# The source header: what a mask or probability map written for a source volume keeps of it.
+
+
+def read_nifti_header(path: str | os.PathLike) -> nib.Nifti1Header:
+    """Reads only the header of a ``.nii`` or ``.nii.gz`` file, after checking that the file holds
+    all the voxel data the header announces.
+
+    The check is cheap for a complete file: a plain ``.nii`` by its size, a ``.nii.gz`` by the
+    uncompressed size in its gzip trailer. Only a file whose trailer disagrees is decompressed (to
+    tell a truncated or corrupt stream from trailing bytes).
+
+    Args:
+        path: the file.
+
+    Returns:
+        The header (a ``Nifti2Header`` for NIfTI-2 files, a subclass of ``Nifti1Header``).
+
+    Raises:
+        NiftiReadError: no such file, not NIfTI, or fewer data bytes than the header needs.
+    """
+    path = Path(path)
+    try:
+        image = nib.load(path)
+        header = image.header
+        if not isinstance(header, nib.Nifti1Header):
+            raise nib.filebasedimages.ImageFileError(f"a {type(header).__name__}, not a NIfTI header")
+        needed = (
+            int(header.get_data_offset()) + int(np.prod(header.get_data_shape())) * header.get_data_dtype().itemsize
+        )
+    except FileNotFoundError as err:
+        raise NiftiReadError(f"{path}: no such file") from err
+    except _DECODE_ERRORS as err:
+        raise NiftiReadError(f"{path}: not a readable NIfTI header ({type(err).__name__}: {err})") from err
+    stored = _stored_spacing(path, type(header))
+    if any(not np.isfinite(s) or s <= 0 for s in stored):
+        # nibabel would read 0 as 1 and -s as s (with a log line): the spacing is unknown, not that.
+        raise NiftiReadError(f"{path}: non-positive spacing {stored} in the header")
+    available = _data_bytes(path, needed)
+    if available < needed:
+        raise NiftiReadError(f"{path}: truncated: {available} bytes of image data, the header needs {needed}")
+    return header
+
+
+def _stored_spacing(path: Path, header_class: type[nib.Nifti1Header]) -> tuple[float, ...]:
+    """The spatial pixdim as the file stores it (before nibabel's fixes)."""
+    with nib.openers.ImageOpener(path, "rb") as handle:
+        raw = handle.read(header_class.template_dtype.itemsize)
+    stored = header_class.from_fileobj(io.BytesIO(raw), check=False)
+    ndim = int(stored["dim"][0])
+    return tuple(float(v) for v in stored["pixdim"][1 : 1 + min(max(ndim, 1), 3)])
+
+
+def _data_bytes(path: Path, needed: int) -> int:
+    """The uncompressed size of the file (``needed`` when a gzip trailer confirms it)."""
+    with path.open("rb") as handle:
+        gzipped = handle.read(2) == _GZIP_MAGIC
+        if not gzipped:
+            return path.stat().st_size
+        handle.seek(-4, os.SEEK_END)
+        if int.from_bytes(handle.read(4), "little") == needed % 2**32:
+            return needed
+    total = 0
+    try:
+        with gzip.open(path, "rb") as stream:
+            while chunk := stream.read(1 << 22):
+                total += len(chunk)
+    except (EOFError, OSError, zlib.error) as err:
+        raise NiftiReadError(f"{path}: truncated or corrupt gzip ({type(err).__name__}: {err})") from err
+    return total
+
+
+def nifti_bytes_like(array: np.ndarray, source_header: nib.Nifti1Header, compress: bool = True) -> bytes:
+    """Encodes ``array`` with a copy of a source file's header.
+
+    Kept: the qform and sform with their codes, pixdim, the units, the description and intent.
+    Set: the data dtype and shape (the array's). Reset: ``scl_slope``/``scl_inter`` (no scaling)
+    and ``cal_min``/``cal_max`` (a display range of the source's intensities would hide a mask).
+
+    Args:
+        array: ``H x W x D`` voxels of the source's shape (e.g. a uint8 mask, a float32 probability).
+        source_header: the source's header (:func:`read_nifti_header`).
+        compress: gzip the result (for ``.nii.gz``), reproducibly (no timestamp).
+
+    Raises:
+        ValueError: an array of another shape than the source's.
+    """
+    array = np.asarray(array)
+    if array.shape != tuple(source_header.get_data_shape()):
+        raise ValueError(f"array of shape {array.shape} for a source of shape {source_header.get_data_shape()}")
+    header = source_header.copy()
+    header.set_data_dtype(array.dtype)
+    header.set_slope_inter(None, None)
+    header["cal_min"] = header["cal_max"] = 0
+    image_class = nib.Nifti2Image if isinstance(header, nib.Nifti2Header) else nib.Nifti1Image
+    raw = image_class(array, None, header).to_bytes()  # affine None: the header's qform and sform stay
+    return gzip.compress(raw, compresslevel=1, mtime=0) if compress else raw
+
+
+def write_nifti_like(path: str | os.PathLike, array: np.ndarray, source_header: nib.Nifti1Header) -> Path:
+    """Writes ``array`` atomically with a copy of a source header (:func:`nifti_bytes_like`);
+    ``.gz`` in the name selects compression."""
+    path = Path(path)
+    return atomic_write_bytes(path, nifti_bytes_like(array, source_header, compress=path.name.endswith(".gz")))

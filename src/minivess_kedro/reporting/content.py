@@ -59,6 +59,7 @@ class ReportContent:
     comparison_caveat: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     caveats: tuple[str, ...] = field(default_factory=tuple)
+    promotions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _overview(c: ReportContent) -> list[Block]:
@@ -148,6 +149,27 @@ def _postprocessing(c: ReportContent) -> list[Block]:
     return [Heading("Post-processing"), Table(fmt.effect_display(c.effect, c.settings.metrics, c.unit), caption)]
 
 
+def _promotions(c: ReportContent) -> list[Block]:
+    """Which model version each registry alias points at after this report, and why."""
+    if c.promotions.empty:
+        return []
+    shown = c.promotions.assign(
+        model=[f"{r.model_name} v{r.version}" if r.version else "–" for r in c.promotions.itertuples()],
+        run=[
+            "–" if not r.run_id else f"{r.loss} fold {r.fold_idx} seed {r.seed} (`{str(r.run_id)[:8]}`)"
+            for r in c.promotions.itertuples()
+        ],
+        best_val_dsc=[fmt.number("dsc", v) for v in c.promotions["best_val_dsc"]],
+    )[["alias", "loss", "model", "run", "best_val_dsc", "action", "reason"]]
+    caption = (
+        "MLflow registry aliases set by this report (`models:/<model>@<alias>`): `best-<metric>` goes to the loss "
+        "significantly better than the reference on that metric (Holm), else to the reference; of that loss's "
+        "models, the one with the highest validation DSC (never chosen on the test volumes). An alias already on "
+        "a model of the winning loss is kept."
+    )
+    return [Heading("Models promoted"), Table(shown, caption)]
+
+
 def _figures(c: ReportContent) -> list[Block]:
     return [Heading("Figures"), *[FigureRef(name, FIGURE_CAPTIONS[name]) for name in c.figure_names]]
 
@@ -196,6 +218,7 @@ def report_blocks(c: ReportContent) -> list[Block]:
         *_headlines(c),
         *_results(c),
         *_postprocessing(c),
+        *_promotions(c),
         *_figures(c),
         Heading("Per-fold results"),
         folds,

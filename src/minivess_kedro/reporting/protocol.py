@@ -72,7 +72,7 @@ def term_on_epoch(history: pd.DataFrame) -> float:
     return float(active["epoch"].min()) if len(active) else np.nan
 
 
-def _best_epoch(history: pd.DataFrame) -> tuple[float, float]:
+def kept_checkpoint(history: pd.DataFrame) -> tuple[float, float]:
     """(epoch, val DSC) of the checkpoint the training kept; NaN when never validated.
 
     The rule of training: the first epoch of the highest validation DSC, for a late-term loss
@@ -95,12 +95,12 @@ def run_table(runs: Sequence[RunRecord], reference: str = "") -> pd.DataFrame:
     profile, commit.
 
     ``term_on_epoch`` is the first epoch with the late topological term on (NA for losses without
-    one); ``best_epoch`` the epoch whose checkpoint was kept (see :func:`_best_epoch`). Rows are
+    one); ``best_epoch`` the epoch whose checkpoint was kept (see :func:`kept_checkpoint`). Rows are
     ordered by loss (``reference`` first, then alphabetically), fold and seed.
     """
     rows = []
     for run in sorted(runs, key=lambda r: (r.loss != reference, r.loss, r.fold_idx, r.seed)):
-        epoch, dsc = _best_epoch(run.history)
+        epoch, dsc = kept_checkpoint(run.history)
         commit = run.tags.get("git_commit", "")
         rows.append(
             {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -18,6 +18,7 @@ from minivess_kedro.reporting.examples import examples_figure
 from minivess_kedro.reporting.figures import dsc_vs_cldice, metric_boxplots, placeholder, training_curves
 from minivess_kedro.reporting.metric_info import distance_unit
 from minivess_kedro.reporting.postprocessing_effect import postprocessing_effect
+from minivess_kedro.reporting.promotion import ModelVersion, PromotionSettings, plan_promotions
 from minivess_kedro.reporting.protocol import consistency_caveats, selection_biased
 from minivess_kedro.reporting.records import (
     ExampleSlices,
@@ -55,6 +56,9 @@ class Report:
         selection_biased: whether the numbers come from the volumes the checkpoints were selected on.
         design: the study design derived from the runs (protocol, folds, seeds, volumes, NSD
             tolerance); ``None`` only for reports built by hand.
+        promotions: which model version each registry alias goes to and why
+            (:func:`~minivess_kedro.reporting.promotion.plan_promotions`); empty without
+            promotion settings.
     """
 
     loss_table: pd.DataFrame
@@ -68,6 +72,7 @@ class Report:
     split: str = "test"
     selection_biased: bool = False
     design: StudyDesign | None = None
+    promotions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _check_postprocessing(runs: Sequence[RunRecord], split: str, postprocessing: str) -> None:
@@ -107,6 +112,9 @@ def build_report(
     examples: Sequence[ExampleSlices],
     protocol: Mapping[str, Any],
     settings: ReportSettings,
+    promotion: PromotionSettings | None = None,
+    versions: Mapping[str, ModelVersion] | None = None,
+    current_aliases: Mapping[tuple[str, str], str] | None = None,
 ) -> Report:
     """Compare the losses of a set of finished runs.
 
@@ -122,6 +130,9 @@ def build_report(
             without a ``protocol`` tag, ``checkpoint_selected_on_reported_volumes`` (top level or
             under ``splits``) flags selection bias; runs tagged ``previous`` are always flagged.
         settings: reference loss, metrics, post-processing, bootstrap, pairing.
+        promotion: which registry aliases the verdict sets (``None``: no promotion section).
+        versions: run id -> the registered model version it evaluated.
+        current_aliases: ``(model name, alias)`` -> the version the alias points at now.
 
     Returns:
         The :class:`Report`.
@@ -161,6 +172,13 @@ def build_report(
     unit = distance_unit(protocol, table_distance_units(runs, baselines))
     entries = [(loss, "loss") for loss in losses] + [(m, "baseline") for m in methods]
     figures = _figures(runs, values, entries, losses, examples, settings, unit)
+    promotions = (
+        pd.DataFrame()
+        if promotion is None
+        else plan_promotions(
+            runs, versions or {}, comparisons, settings.reference_loss, current_aliases or {}, promotion
+        )
+    )
     content = ReportContent(
         settings=settings,
         split=split,
@@ -178,6 +196,7 @@ def build_report(
         comparison_caveat=power_caveat(comparisons, settings) if len(comparisons) else None,
         notes=(base_note,) if base_note else (),
         caveats=tuple(consistency_caveats(runs)),
+        promotions=promotions,
     )
     blocks = report_blocks(content)
     return Report(
@@ -192,4 +211,5 @@ def build_report(
         split=split,
         selection_biased=content.biased,
         design=design,
+        promotions=promotions,
     )

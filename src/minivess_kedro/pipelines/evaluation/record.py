@@ -32,19 +32,22 @@ def record_evaluation(
     loss: str,
     seed: int,
     fold_split: dict,
-) -> tuple[dict, dict, pd.DataFrame, dict]:
-    """The evaluation's summary as run metrics, and the evaluated model's lineage and training
-    history beside the metrics: a re-evaluation (``--pipelines evaluation``) is a run of its own,
-    and the reporting pipeline finds everything of a run in the run itself.
+    registered_model: dict,
+) -> tuple[dict, dict, pd.DataFrame, dict, dict]:
+    """The evaluation's summary as run metrics, and the evaluated model's lineage, training
+    history and registry record beside the metrics: a re-evaluation (``--pipelines evaluation``)
+    is a run of its own, and the reporting pipeline finds everything of a run in the run itself
+    (the registry record says which model version its promotion would point an alias at).
 
     Raises:
         LeakageError: ``volume_metrics`` was scored on another model's predictions.
 
     Returns:
         ``(evaluation_metrics, evaluated_model_lineage, evaluated_training_history,
-        last_evaluated_run)``: the metrics as ``{name: {"value", "step": 0}}``, the lineage and the
-        history unchanged, and ``{"loss", "fold_idx", "seed"}`` of the evaluated cell (the
-        reporting pipeline runs after it).
+        last_evaluated_run, evaluated_registered_model)``: the metrics as ``{name: {"value",
+        "step": 0}}``, the lineage and the history unchanged, ``{"loss", "fold_idx", "seed"}`` of
+        the evaluated cell (the reporting pipeline runs after it), and the training's
+        ``{"run_id", "registered_model", "version"}`` (empty strings when it registered none).
     """
     stamps = set(volume_metrics["lineage_sha256"]) if "lineage_sha256" in volume_metrics.columns else {""}
     check_same_model(
@@ -52,4 +55,4 @@ def record_evaluation(
     )
     metrics = {name: {"value": value, "step": 0} for name, value in summary_metrics(metrics_summary).items()}
     cell = {"loss": loss, "fold_idx": fold_split["fold_idx"], "seed": seed}
-    return metrics, model_lineage, training_history, cell
+    return metrics, model_lineage, training_history, cell, dict(registered_model)

@@ -44,7 +44,8 @@ def collect_study_runs(
 
     Returns:
         ``(runs, volume_metrics, histories)``: one row per run (id, loss, fold, seed, start time,
-        tags, params as JSON); the per-volume metrics and the epoch histories with a ``run_id``
+        tags, params as JSON, the registered model name and version it evaluated, empty when
+        none); the per-volume metrics and the epoch histories with a ``run_id``
         column.
 
     Raises:
@@ -72,6 +73,7 @@ def collect_study_runs(
     rows, tables, histories = [], [], []
     for (loss, fold_idx, seed), run in sorted(latest.items()):
         run_id = run.run_id
+        model_name, model_version = study_mlflow_runs.model_version(run_id) or ("", "")
         rows.append(
             {
                 "run_id": run_id,
@@ -81,6 +83,8 @@ def collect_study_runs(
                 "start_time": run.start_time,
                 "tags": pd.Series(run.tags).to_json(),
                 "params": pd.Series(run.params | _lineage_params(study_mlflow_runs, run_id)).to_json(),
+                "model_name": model_name,
+                "model_version": model_version,
             }
         )
         tables.append(_table(study_mlflow_runs, run_id, "volume_metrics").assign(run_id=run_id))
@@ -88,3 +92,10 @@ def collect_study_runs(
     names = ", ".join(Cell(r["loss"], r["fold_idx"], r["seed"]).name for r in rows)
     logger.info("Reporting on %d runs: %s", len(rows), names)
     return pd.DataFrame(rows), pd.concat(tables, ignore_index=True), pd.concat(histories, ignore_index=True)
+
+
+def read_registry_aliases(study_mlflow_runs: StudyRuns, study_runs: pd.DataFrame) -> dict[str, dict[str, str]]:
+    """Where the aliases of the runs' registered models point before this report, as
+    ``{model name: {alias: version}}`` (saved, so the report node reruns alone on the same state)."""
+    names = sorted({str(name) for name in study_runs.get("model_name", pd.Series(dtype=str)).dropna() if name})
+    return study_mlflow_runs.aliases(names)

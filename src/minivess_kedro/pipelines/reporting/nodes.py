@@ -17,6 +17,7 @@ from minivess_kedro.reporting import (
     example_from_volumes,
     pick_examples,
 )
+from minivess_kedro.reporting.promotion import ModelVersion, PromotionSettings, alias_assignments, as_text
 from minivess_kedro.sweep.grid import seed_suffix
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,22 @@ def _records(runs: pd.DataFrame, volume_metrics: pd.DataFrame, histories: pd.Dat
             )
         )
     return records
+
+
+def _versions(runs: pd.DataFrame) -> dict[str, ModelVersion]:
+    """Run id -> the registered model version it evaluated (runs without one are left out)."""
+    if "model_name" not in runs.columns:
+        return {}
+    found = {}
+    for row in runs.itertuples():
+        name, version = as_text(row.model_name), as_text(row.model_version)
+        if name and version:
+            found[row.run_id] = ModelVersion(name, version)
+    return found
+
+
+def _current(registry_aliases: dict) -> dict[tuple[str, str], str]:
+    return {(name, alias): str(v) for name, aliases in registry_aliases.items() for alias, v in aliases.items()}
 
 
 def _protocol(runs: list[RunRecord], fingerprint: dict) -> dict:
@@ -72,11 +89,14 @@ def build_study_report(
     raw_labels: dict,
     dataset_fingerprint: dict,
     reporting: dict,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, str, str]:
-    """Tables, figures and the Markdown/HTML report of every collected run.
+    registry_aliases: dict,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, str, str, pd.DataFrame]:
+    """Tables, figures and the Markdown/HTML report of every collected run, with where the
+    registry aliases go by its verdict (``registry_aliases``: where they point now).
 
     Returns:
-        ``(loss_table, fold_table, comparisons, postprocessing_effect, figures, markdown, html)``.
+        ``(loss_table, fold_table, comparisons, postprocessing_effect, figures, markdown, html,
+        promotions)``.
     """
     params = ReportingParams.model_validate(reporting)
     settings = ReportSettings(
@@ -110,7 +130,19 @@ def build_study_report(
                 read_nifti(prediction_path).array,
             )
         )
-    report = build_report(runs, baseline_metrics, examples, _protocol(runs, dataset_fingerprint), settings)
+    promotion = PromotionSettings(
+        metrics=params.promotion.metrics, reference_alias=params.promotion.reference_alias, alpha=settings.alpha
+    )
+    report = build_report(
+        runs,
+        baseline_metrics,
+        examples,
+        _protocol(runs, dataset_fingerprint),
+        settings,
+        promotion=promotion,
+        versions=_versions(study_runs),
+        current_aliases=_current(registry_aliases),
+    )
     figures = {
         f"{name}.png": figure for name, figure in report.figures.items()
     }  # the Markdown links figures/<name>.png
@@ -122,4 +154,14 @@ def build_study_report(
         figures,
         report.markdown,
         report.html,
+        report.promotions,
     )
+
+
+def promote_models(report_promotions: pd.DataFrame, reporting: dict) -> dict[str, dict[str, str]]:
+    """The aliases the report moves or sets, ``{model name: {alias: version}}`` (saving sets them
+    in the registry); nothing with ``reporting.promotion.enabled: false``."""
+    if not ReportingParams.model_validate(reporting).promotion.enabled:
+        logger.info("reporting.promotion.enabled is false: no registry alias set (the report says where they would go)")
+        return {}
+    return alias_assignments(report_promotions)

@@ -2,9 +2,44 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
+from pydantic import field_validator
+
+from minivess_kedro.metrics import METRIC_KEYS
 from minivess_kedro.pipelines.params_base import BootstrapParams, StrictParams
+
+_ALIAS = re.compile(r"^[A-Za-z][\w-]*$")
+
+
+class PromotionParams(StrictParams):
+    """``reporting.promotion``: the registry aliases the report sets on the versions it judged best.
+
+    Attributes:
+        enabled: set the aliases (false: the report still says where they would point).
+        metrics: one ``best-<metric>`` alias each (metrics of the report).
+        reference_alias: the alias of the reference loss's model; empty for none.
+    """
+
+    enabled: bool = True
+    metrics: tuple[str, ...] = ("dsc", "cldice")
+    reference_alias: str = "reference"
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, metrics: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(metrics) - set(METRIC_KEYS))
+        if unknown or len(set(metrics)) != len(metrics):
+            raise ValueError(f"unknown or repeated metrics {unknown or list(metrics)}; choose from {list(METRIC_KEYS)}")
+        return metrics
+
+    @field_validator("reference_alias")
+    @classmethod
+    def _alias_name(cls, alias: str) -> str:
+        if alias and (not _ALIAS.match(alias) or alias == "latest" or re.match(r"^v\d+$", alias)):
+            raise ValueError(f"{alias!r} is not a registry alias: letters, digits, '_' and '-', not 'latest' or v<N>")
+        return alias
 
 
 class ReportingParams(StrictParams):
@@ -19,6 +54,7 @@ class ReportingParams(StrictParams):
         predictions_root: where the evaluation wrote predictions (``<loss>/fold_<k>/predictions``),
             read for the example figure.
         bootstrap: confidence intervals.
+        promotion: registry aliases on the winning models (docs/using_the_model.md).
     """
 
     reference_loss: str = "dice_ce"
@@ -27,3 +63,4 @@ class ReportingParams(StrictParams):
     run_ids: tuple[str, ...] = ()
     predictions_root: str
     bootstrap: BootstrapParams = BootstrapParams()
+    promotion: PromotionParams = PromotionParams()

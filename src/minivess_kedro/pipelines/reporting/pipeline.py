@@ -2,8 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from minivess_kedro.pipelines.reporting.collect import collect_study_runs
-from minivess_kedro.pipelines.reporting.nodes import build_study_report
+from minivess_kedro.pipelines.reporting.collect import collect_study_runs, read_registry_aliases
+from minivess_kedro.pipelines.reporting.nodes import build_study_report, promote_models
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -21,6 +21,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="collect_study_runs",
             ),
             Node(
+                func=read_registry_aliases,
+                inputs={"study_mlflow_runs": "study_mlflow_runs", "study_runs": "study_runs"},
+                outputs="registry_aliases",
+                name="read_registry_aliases",
+            ),
+            Node(
                 func=build_study_report,
                 inputs={
                     "study_runs": "study_runs",
@@ -31,6 +37,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "raw_labels": "raw_labels",
                     "dataset_fingerprint": "dataset_fingerprint",
                     "reporting": "params:reporting",
+                    "registry_aliases": "registry_aliases",
                 },
                 outputs=[
                     "report_loss_table",
@@ -40,8 +47,15 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "report_figures",
                     "report_markdown",
                     "report_html",
+                    "report_promotions",
                 ],
                 name="build_study_report",
+            ),
+            Node(
+                func=promote_models,
+                inputs={"report_promotions": "report_promotions", "reporting": "params:reporting"},
+                outputs="promoted_aliases",
+                name="promote_models",
             ),
         ],
         tags="reporting",

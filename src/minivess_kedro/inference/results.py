@@ -1,0 +1,66 @@
+"""What segmenting a folder produces, one volume at a time: the files of each volume and the
+summary so far (each chunk is written as it comes, so an interrupted run loses at most the
+volume in flight)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+
+from minivess_kedro.inference.registered_model import ModelIdentity
+
+
+def mask_file(volume_id: str) -> str:
+    """The mask's file name: uint8 {0, 1}, the source's header."""
+    return f"{volume_id}_mask.nii.gz"
+
+
+def probability_file(volume_id: str) -> str:
+    """The vessel probability's file name: float32 in [0, 1], the source's header."""
+    return f"{volume_id}_probability.nii.gz"
+
+
+def record_file(volume_id: str) -> str:
+    """The per-volume record's file name (written after the mask: a record means its mask is there)."""
+    return f"{volume_id}_record.json"
+
+
+SUMMARY_FILE = "summary.csv"
+
+
+@dataclass(frozen=True)
+class SegmentedVolume:
+    """One segmented volume.
+
+    Attributes:
+        volume_id: its id.
+        mask: ``H x W x D`` uint8 {0, 1} vessel mask (post-processed as the record says).
+        probability: ``H x W x D`` float32 vessel probability, or ``None`` when not asked for.
+        header: the source file's header, which both outputs carry.
+        record: the JSON-ready record (model, source and its sha256, settings, summary).
+    """
+
+    volume_id: str
+    mask: np.ndarray
+    probability: np.ndarray | None
+    header: nib.Nifti1Header
+    record: dict
+
+
+@dataclass(frozen=True)
+class InferenceChunk:
+    """What one step of the run writes: a volume's files (``None`` for a skipped or failed volume)
+    and the summary table of every volume handled so far.
+
+    Attributes:
+        model: the model version (its name and version choose the default output folder).
+        summary: the rows so far, columns :data:`~minivess_kedro.inference.summary.SUMMARY_COLUMNS`.
+        volume: the volume segmented in this step, if any.
+    """
+
+    model: ModelIdentity
+    summary: pd.DataFrame
+    volume: SegmentedVolume | None = None

@@ -1,0 +1,67 @@
+"""Resuming: a volume whose earlier output was made by the same model version, from the same
+source bytes and with the same settings is not segmented again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from minivess_kedro.inference.registered_model import ModelIdentity
+from minivess_kedro.inference.sliding_window import SlidingWindowConfig
+from minivess_kedro.postprocessing import ComponentSettings
+
+
+@dataclass(frozen=True)
+class PreviousOutput:
+    """An earlier run's record of one volume, and whether its files are still there.
+
+    Attributes:
+        record: the record JSON as written (``id``, ``model``, ``source``, ``settings``, ``summary``).
+        mask_exists: the mask file beside it exists.
+        probability_exists: the probability file beside it exists.
+    """
+
+    record: dict
+    mask_exists: bool
+    probability_exists: bool = False
+
+
+def result_settings(window: SlidingWindowConfig, postprocessing: str, components: ComponentSettings | None) -> dict:
+    """The settings that change a mask, JSON-ready: the window, its overlap and blending, the
+    post-processing (with its sizes). Windows per forward pass and where they are stitched do
+    not change the result and are left out."""
+    return {
+        "roi_size": [int(n) for n in window.roi_size],
+        "overlap": float(window.overlap),
+        "mode": window.mode,
+        "postprocessing": postprocessing,
+        "components": None if components is None else {k: float(v) for k, v in vars(components).items()},
+    }
+
+
+def finished_output(
+    previous: Iterable[PreviousOutput],
+    volume_id: str,
+    model: ModelIdentity,
+    source_sha256: str,
+    settings: dict,
+    needs_probability: bool,
+) -> PreviousOutput | None:
+    """The earlier output that this run would make again, if any.
+
+    It must be of the same volume id, model name and version, source sha256 and
+    :func:`result_settings`; its mask must exist (and its probability, when this run saves one).
+    """
+    for output in previous:
+        record = output.record
+        if (
+            record.get("id") == volume_id
+            and (record.get("model", {}).get("name"), record.get("model", {}).get("version"))
+            == (model.name, model.version)
+            and record.get("source", {}).get("sha256") == source_sha256
+            and record.get("settings") == settings
+            and output.mask_exists
+            and (output.probability_exists or not needs_probability)
+        ):
+            return output
+    return None

@@ -1,0 +1,133 @@
+"""One volume of a folder: skipped when an earlier output is still valid, else read, checked,
+segmented, post-processed and summarised; a volume that cannot be read or segmented is a failed
+row, not an error (the folder's other volumes still run)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from minivess_kedro.inference.registered_model import ModelIdentity
+from minivess_kedro.inference.results import SegmentedVolume, mask_file, probability_file
+from minivess_kedro.inference.resume import PreviousOutput, finished_output, result_settings
+from minivess_kedro.inference.segment import segment_volume
+from minivess_kedro.inference.sliding_window import SlidingWindowConfig
+from minivess_kedro.inference.sources import SourceImage, voxel_problem
+from minivess_kedro.inference.summary import SUMMARY_COLUMNS, mask_summary
+from minivess_kedro.io.nifti import NiftiReadError
+from minivess_kedro.postprocessing import ComponentSettings, clean_components
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How every volume of the run is segmented.
+
+    Attributes:
+        window: the sliding window (the model's training patch).
+        postprocessing: ``components`` (the evaluation's clean-up) or ``none`` (the raw argmax).
+        components: the clean-up's sizes (``None`` for ``none``).
+        save_probability: also write the vessel probability.
+    """
+
+    window: SlidingWindowConfig
+    postprocessing: str
+    components: ComponentSettings | None
+    save_probability: bool
+
+    def result(self) -> dict:
+        """The settings that change a mask (:func:`~minivess_kedro.inference.resume.result_settings`)."""
+        return result_settings(self.window, self.postprocessing, self.components)
+
+
+def summary_row(
+    source: SourceImage, model: ModelIdentity, postprocessing: str, status: str, measures: dict | None = None, error=""
+) -> dict:
+    """One row of ``summary.csv`` (measures empty for a failed volume; ``seconds`` added by the caller)."""
+    row = dict.fromkeys(SUMMARY_COLUMNS)
+    row |= {"id": source.volume_id, "source_file": str(source.path), **(measures or {})}
+    row |= {
+        "postprocessing": postprocessing,
+        "model_name": model.name,
+        "model_version": model.version,
+        "model_run_id": model.run_id,
+        "model_uri": model.uri,
+        "status": status,
+        "error": error,
+    }
+    return row
+
+
+class VolumeSegmenter:
+    """Segments the volumes of one run with one network.
+
+    Args:
+        network: the model version's network, on ``device``.
+        device: where the windows run.
+        model: the version's identity (recorded with every volume).
+        settings: the run's settings.
+        previous: the output folder's records, for the resume check.
+    """
+
+    def __init__(
+        self,
+        network: nn.Module,
+        device: torch.device,
+        model: ModelIdentity,
+        settings: RunSettings,
+        previous: list[PreviousOutput],
+    ) -> None:
+        self.network, self.device, self.model, self.settings, self.previous = network, device, model, settings, previous
+
+    def __call__(self, source: SourceImage) -> tuple[dict, SegmentedVolume | None]:
+        """Returns the volume's summary row (``status`` done, skipped or failed, ``seconds``)
+        and, when it was segmented, its outputs."""
+        started = time.perf_counter()
+        row, volume = self._run(source)
+        return row | {"seconds": round(time.perf_counter() - started, 3)}, volume
+
+    def _run(self, source: SourceImage) -> tuple[dict, SegmentedVolume | None]:
+        postprocessing = self.settings.postprocessing
+        sha256 = source.sha256()
+        done = finished_output(
+            self.previous, source.volume_id, self.model, sha256, self.settings.result(), self.settings.save_probability
+        )
+        if done is not None:
+            return summary_row(source, self.model, postprocessing, "skipped", done.record.get("summary")), None
+        try:
+            header, image = source.header(), source.read()
+        except NiftiReadError as err:
+            return summary_row(source, self.model, postprocessing, "failed", error=_reason(err, source)), None
+        problem = voxel_problem(image, source)
+        if problem:
+            return summary_row(source, self.model, postprocessing, "failed", error=problem), None
+        mask, probability = segment_volume(self.network, image.array, self.settings.window, self.device)
+        if self.settings.components is not None:
+            mask = clean_components(mask, image.spacing, self.settings.components)
+        measures = mask_summary(mask, image.spacing)
+        record = self._record(source, sha256, measures)
+        kept = probability.astype(np.float32) if self.settings.save_probability else None
+        row = summary_row(source, self.model, postprocessing, "done", measures)
+        return row, SegmentedVolume(source.volume_id, mask.astype(np.uint8), kept, header, record)
+
+    def _record(self, source: SourceImage, sha256: str, measures: dict) -> dict:
+        files = {"mask": mask_file(source.volume_id)}
+        if self.settings.save_probability:
+            files["probability"] = probability_file(source.volume_id)
+        window = self.settings.window
+        return {
+            "id": source.volume_id,
+            "model": self.model.to_dict(),
+            "source": {"path": str(source.path), "sha256": sha256},
+            "settings": self.settings.result(),
+            "run": {"sw_batch_size": window.sw_batch_size, "device": str(self.device)},
+            "files": files,
+            "summary": measures,
+        }
+
+
+def _reason(error: Exception, source: SourceImage) -> str:
+    return str(error).removeprefix(f"{source.path}: ")

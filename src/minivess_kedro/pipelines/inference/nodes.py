@@ -1,0 +1,100 @@
+"""The node of ``inference``: a registered model version segments a folder of new volumes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from minivess_kedro.inference.registered_model import ModelIdentity
+from minivess_kedro.inference.results import InferenceChunk
+from minivess_kedro.inference.resume import PreviousOutput
+from minivess_kedro.inference.sources import InferenceInputsError, SourceImage, header_problem
+from minivess_kedro.inference.summary import STATUSES, summary_table
+from minivess_kedro.inference.volume_run import RunSettings, VolumeSegmenter, summary_row
+from minivess_kedro.models import DynUNetConfig, build_dynunet
+from minivess_kedro.pipelines.evaluation.nodes import evaluation_window
+from minivess_kedro.pipelines.evaluation.params import EvaluationParams
+from minivess_kedro.pipelines.inference.params import InferenceParams
+from minivess_kedro.pipelines.training.params import TrainingParams
+from minivess_kedro.postprocessing import ComponentSettings
+from minivess_kedro.training import resolve_device
+
+logger = logging.getLogger(__name__)
+
+
+def run_settings(inference: dict, evaluation: dict, model_config: dict) -> RunSettings:
+    """The run's window (the evaluation's ``sliding_window`` with the model's own training patch,
+    :func:`~minivess_kedro.pipelines.evaluation.nodes.evaluation_window`) and post-processing
+    (the evaluation's ``components`` sizes)."""
+    params, evaluation_params = InferenceParams.model_validate(inference), EvaluationParams.model_validate(evaluation)
+    components = (
+        ComponentSettings(**evaluation_params.components.model_dump())
+        if params.postprocessing == "components"
+        else None
+    )
+    window = evaluation_window(evaluation_params, model_config)
+    return RunSettings(window, params.postprocessing, components, params.save_probability)
+
+
+def segment_new_volumes(
+    model: dict[str, Any],
+    volumes: list[SourceImage],
+    previous: list[PreviousOutput],
+    inference: dict,
+    evaluation: dict,
+    training: dict,
+) -> Iterator[InferenceChunk]:
+    """Segments every volume of the folder, one at a time (a generator: Kedro saves each chunk as
+    it is yielded, so an interrupted run loses at most the volume in flight).
+
+    Volumes whose listing or header is bad are reported before the model runs; a volume whose
+    earlier output (same model version, source sha256 and settings) is still there is skipped.
+
+    Args:
+        model: the registry model (``{"model": ModelIdentity, "state_dict", "model_config"}``).
+        volumes: the folder's images.
+        previous: the records already in the output folder.
+        inference, evaluation, training: the parameter groups (the window and clean-up of the
+            evaluation; the device of ``training.compute``).
+
+    Yields:
+        One :class:`~minivess_kedro.inference.results.InferenceChunk` per volume, with the summary so far.
+
+    Raises:
+        InferenceInputsError: after every other volume was handled and the summary written,
+            naming every volume that could not be segmented and why.
+    """
+    identity: ModelIdentity = model["model"]
+    settings = run_settings(inference, evaluation, model["model_config"])
+    refused = {source.path: problem for source in volumes if (problem := header_problem(source))}
+    logger.info(
+        "Segmenting %d volume(s) with %s (%s version %s, run %s), window %s, overlap %s, post-processing %s",
+        len(volumes), identity.uri, identity.name, identity.version, identity.run_id,
+        settings.window.roi_size, settings.window.overlap, settings.postprocessing,
+    )  # fmt: skip
+    for path, problem in sorted(refused.items()):
+        logger.warning("Not segmented (header): %s: %s", path, problem)
+    device = resolve_device(TrainingParams.model_validate(training).compute.device)
+    network = build_dynunet(DynUNetConfig.from_dict(model["model_config"]))
+    network.load_state_dict(model["state_dict"])
+    segmenter = VolumeSegmenter(network.to(device), device, identity, settings, previous)
+    rows, failed = [], {}
+    for source in tqdm(volumes, desc="segmenting", unit="volume", disable=None):
+        if source.path in refused:
+            row, volume = (
+                summary_row(source, identity, settings.postprocessing, "failed", error=refused[source.path]),
+                None,
+            )
+        else:
+            row, volume = segmenter(source)
+        if row["status"] == "failed":
+            failed[str(source.path)] = row["error"]
+        rows.append(row)
+        yield InferenceChunk(identity, summary_table(rows), volume)
+    statuses = [row["status"] for row in rows]
+    logger.info("Inference: %s", ", ".join(f"{statuses.count(s)} {s}" for s in STATUSES))
+    if failed:
+        raise InferenceInputsError(failed)
