@@ -61,7 +61,7 @@ def _new_volumes(folder) -> None:
 
 
 def _summary(folder) -> pd.DataFrame:
-    return pd.read_csv(folder / "summary.csv").fillna({"error": ""}).set_index("id")
+    return pd.read_csv(folder / "summary.csv", dtype={"error": "string"}).fillna({"error": ""}).set_index("id")
 
 
 def _assert_written_like_its_source(source_path, mask_path, shape) -> None:
