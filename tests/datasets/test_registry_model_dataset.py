@@ -1,6 +1,7 @@
 """The inference pipeline's model, read from an MLflow registry by its URI: an alias or a version
 resolves to plain weights; a URI that names no version is one error listing what exists; a
-weights artifact replaced in the artifact store by a code-running pickle is refused unrun."""
+weights artifact replaced in the artifact store by a code-running pickle is refused unrun. The
+aliases the report sets are read back by the next report with the data their model was trained on."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import torch
 from kedro.io.core import DatasetError
 from mlflow import MlflowClient
 
+from minivess_kedro.datasets.mlflow_study_runs_dataset import StudyRuns
 from minivess_kedro.datasets.registered_model_dataset import RegisteredModelDataset
+from minivess_kedro.datasets.registry_aliases_dataset import RegistryAliasesDataset
 from minivess_kedro.datasets.registry_model_dataset import RegistryModelDataset
 from minivess_kedro.inference.registered_model import ModelReferenceError, UnsafeWeightsError
 from minivess_kedro.models import DynUNetConfig, build_dynunet
@@ -101,3 +104,23 @@ def test_a_tampered_weights_artifact_is_refused_before_its_code_runs(store, tmp_
         RegistryModelDataset(uri=f"models:/tampered/{version}").load()
     assert isinstance(err.value.__cause__, UnsafeWeightsError)
     assert not marker.exists()
+
+
+def test_the_reports_aliases_are_set_moved_removed_and_read_back_with_their_data(store, tmp_path) -> None:
+    """What promote_models saves ({name: {alias: version}}, "" removes) is what the next report reads."""
+    first, second = (_register(tmp_path, "promoted", seed) for seed in (0, 1))
+    client = MlflowClient()
+    client.set_model_version_tag("promoted", first, "dataset_fingerprint", "abc123")
+    aliases = RegistryAliasesDataset()
+    runs = StudyRuns({})
+
+    aliases.save({"promoted": {"best-dsc": first, "reference": first}})
+    assert runs.aliases(["promoted", "never-registered"]) == {
+        "promoted": {
+            "best-dsc": {"version": first, "dataset_fingerprint": "abc123"},
+            "reference": {"version": first, "dataset_fingerprint": "abc123"},
+        },
+        "never-registered": {},
+    }
+    aliases.save({"promoted": {"best-dsc": second, "reference": ""}})  # moved, removed
+    assert runs.aliases(["promoted"]) == {"promoted": {"best-dsc": {"version": second, "dataset_fingerprint": ""}}}

@@ -11,6 +11,7 @@ import pytest
 from minivess_kedro.pipelines.reporting.params import PromotionParams
 from minivess_kedro.reporting import RunRecord
 from minivess_kedro.reporting.promotion import (
+    AliasTarget,
     ModelVersion,
     PromotionSettings,
     alias_assignments,
@@ -61,7 +62,12 @@ COMPARISONS = pd.DataFrame(
 
 def _plan(current: dict | None = None, comparisons: pd.DataFrame = COMPARISONS, **kwargs) -> pd.DataFrame:
     settings = PromotionSettings(**kwargs)
-    return plan_promotions(RUNS, VERSIONS, comparisons, "dice_ce", current or {}, settings).set_index("alias")
+    return plan_promotions(RUNS, VERSIONS, comparisons, "dice_ce", _targets(current), settings).set_index("alias")
+
+
+def _targets(current: dict | None) -> dict[tuple[str, str], AliasTarget]:
+    """``{(name, alias): version}`` as where the aliases point (models of unknown data)."""
+    return {key: AliasTarget(version) for key, version in (current or {}).items()}
 
 
 def test_only_a_significantly_better_loss_takes_the_alias_from_the_reference() -> None:
@@ -110,6 +116,7 @@ def test_a_changed_verdict_moves_the_alias_and_says_from_where() -> None:
 
 def test_no_registered_version_or_no_comparison_sets_nothing_and_says_why() -> None:
     unregistered = plan_promotions(RUNS, {}, COMPARISONS, "dice_ce", {}, PromotionSettings())
+    assert len(unregistered) == 3
     assert set(unregistered["action"]) == {"none"}
     assert "no run of cbdice has a registered model version" in unregistered.iloc[0]["reason"]
     no_reference = _plan(comparisons=COMPARISONS.iloc[0:0])
@@ -123,6 +130,71 @@ def test_no_registered_version_or_no_comparison_sets_nothing_and_says_why() -> N
 def test_promotion_params_refuse_unknown_metrics_and_bad_alias_names() -> None:
     with pytest.raises(ValueError, match=r"unknown or repeated metrics \['dcs'\]"):
         PromotionParams(metrics=("dcs",))
+    with pytest.raises(ValueError, match="reference_alias 'best-dsc' is also the alias of a promoted metric"):
+        PromotionParams(reference_alias="best-dsc")
     with pytest.raises(ValueError, match="'latest' is not a registry alias"):
         PromotionParams(reference_alias="latest")
     assert PromotionParams(reference_alias="").reference_alias == ""
+
+
+def test_a_verdict_without_a_model_removes_the_previous_winners_alias() -> None:
+    # cbdice was best on dsc and held the alias; now cldice is, but none of its runs registered a model
+    comparisons = pd.DataFrame([_comparison("cldice", "dsc", "better", 0.85)])
+    versions = {run_id: v for run_id, v in VERSIONS.items() if not run_id.startswith("cldice")}
+    plan = plan_promotions(
+        RUNS, versions, comparisons, "dice_ce", _targets({(NAME, "best-dsc"): "3"}), PromotionSettings()
+    )
+    row = plan.set_index("alias").loc["best-dsc"]
+    assert (row["loss"], row["action"], row["previous_version"], row["version"]) == ("cldice", "removed", "3", "")
+    assert (
+        "no run of cldice has a registered model version" in row["reason"] and "removed from version 3" in row["reason"]
+    )
+    assert alias_assignments(plan)[NAME]["best-dsc"] == ""  # "": remove the alias
+
+
+def test_an_alias_on_another_model_name_of_the_study_is_removed_when_it_moves() -> None:
+    other = "minivess-dynunet-old"
+    versions = VERSIONS | {"dice_ce-0-0": ModelVersion(other, "7"), "dice_ce-1-0": ModelVersion(other, "8")}
+    current = _targets({(other, "best-dsc"): "8"})  # the old name's dice_ce model; cbdice now wins on dsc
+    plan = plan_promotions(RUNS, versions, COMPARISONS, "dice_ce", current, PromotionSettings(metrics=("dsc",)))
+    rows = plan[plan["alias"] == "best-dsc"].set_index("model_name")
+    assert (rows.loc[NAME, "action"], rows.loc[NAME, "version"]) == ("set", "3")
+    assert (rows.loc[other, "action"], rows.loc[other, "previous_version"]) == ("removed", "8")
+    assert f"best-dsc is now on {NAME} version 3" in rows.loc[other, "reason"]
+    # the reference's best model by validation DSC is dice_ce fold 1, registered under the old name
+    assert alias_assignments(plan) == {NAME: {"best-dsc": "3"}, other: {"best-dsc": "", "reference": "8"}}
+
+
+def test_an_alias_on_a_model_of_other_data_is_left_as_it_is() -> None:
+    synthetic = [
+        RunRecord(
+            r.run_id,
+            r.loss,
+            r.fold_idx,
+            r.volume_metrics,
+            r.history,
+            tags={"dataset_fingerprint": "synth"},
+            seed=r.seed,
+        )
+        for r in RUNS
+    ]
+    current = {
+        (NAME, "best-dsc"): AliasTarget("41", "ebrains0123456789"),
+        (NAME, "reference"): AliasTarget("2", "synth"),
+    }
+    plan = plan_promotions(synthetic, VERSIONS, COMPARISONS, "dice_ce", current, PromotionSettings(metrics=("dsc",)))
+    row = plan.set_index("alias").loc["best-dsc"]
+    assert (row["action"], row["version"]) == ("none", "")
+    assert "points at version 41, a model trained on other data (dataset fingerprint ebrains01234" in row["reason"]
+    assert "training.registered_model_name" in row["reason"]
+    assert alias_assignments(plan) == {}  # the reference alias is already on this data's dice_ce model: kept
+
+
+def test_an_alias_stays_on_a_loss_still_significantly_better_when_another_has_the_higher_mean() -> None:
+    both = pd.DataFrame([_comparison("cbdice", "dsc", "better", 0.78), _comparison("cldice", "dsc", "better", 0.80)])
+    plan = _plan({(NAME, "best-dsc"): "4"}, comparisons=both, metrics=("dsc",))  # on cbdice's fold 1 model
+    row = plan.loc["best-dsc"]
+    assert (row["loss"], row["action"], row["version"]) == ("cbdice", "kept", "4")
+    assert "the alias stays on cbdice, also significantly better than the reference" in row["reason"]
+    fresh = _plan(comparisons=both, metrics=("dsc",)).loc["best-dsc"]
+    assert (fresh["loss"], fresh["version"]) == ("cldice", "6")  # no alias yet: the best mean

@@ -11,6 +11,7 @@ import mlflow
 from kedro.io import AbstractDataset
 from kedro.io.core import DatasetError
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
 
 @dataclass(frozen=True)
@@ -88,12 +89,28 @@ class StudyRuns:
         first = min(versions, key=lambda v: int(v.version))  # one run registers one model (same weights: one version)
         return first.name, str(first.version)
 
-    def aliases(self, names: list[str] | tuple[str, ...]) -> dict[str, dict[str, str]]:
-        """``{model name: {alias: version}}`` of the registered models named (absent ones: ``{}``)."""
-        found = {}
+    def aliases(self, names: list[str] | tuple[str, ...]) -> dict[str, dict[str, dict[str, str]]]:
+        """``{model name: {alias: {"version", "dataset_fingerprint"}}}`` of the registered models
+        named (absent ones: ``{}``): where each alias points, and the data its model was trained on
+        (the version's ``dataset_fingerprint`` tag, empty when it has none)."""
+        found: dict[str, dict[str, dict[str, str]]] = {}
         for name in names:
-            models = self._client.search_registered_models(filter_string=f"name = '{name}'")
-            found[name] = {alias: str(v) for model in models for alias, v in (model.aliases or {}).items()}
+            try:
+                model = self._client.get_registered_model(name)
+            except MlflowException as err:
+                if err.error_code != "RESOURCE_DOES_NOT_EXIST":
+                    raise
+                found[name] = {}
+                continue
+            found[name] = {
+                alias: {
+                    "version": str(version),
+                    "dataset_fingerprint": self._client.get_model_version(name, str(version)).tags.get(
+                        "dataset_fingerprint", ""
+                    ),
+                }
+                for alias, version in sorted((model.aliases or {}).items())
+            }
         return found
 
     @staticmethod

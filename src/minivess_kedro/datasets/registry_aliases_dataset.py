@@ -14,8 +14,8 @@ logger = logging.getLogger(__name__)
 
 class RegistryAliasesDataset(AbstractDataset[dict[str, dict[str, str]], None]):
     """Saves ``{model name: {alias: version}}`` as aliases of the registry kedro-mlflow configured
-    (``set_registered_model_alias``: an alias that existed moves). Aliases not named are left as
-    they are. Write-only: what the aliases pointed at before is read with the study's runs
+    (``set_registered_model_alias``: an alias that existed moves; version ``""`` removes the alias).
+    Aliases not named are left as they are. Write-only: what the aliases pointed at before is read with the study's runs
     (:meth:`~minivess_kedro.datasets.mlflow_study_runs_dataset.StudyRuns.aliases`).
     """
 
@@ -26,6 +26,10 @@ class RegistryAliasesDataset(AbstractDataset[dict[str, dict[str, str]], None]):
         client = MlflowClient()
         for name, aliases in data.items():
             for alias, version in aliases.items():
+                if version == "":
+                    client.delete_registered_model_alias(name, alias)
+                    logger.info("Registry: %s@%s removed", name, alias)
+                    continue
                 client.set_registered_model_alias(name, alias, str(version))
                 logger.info("Registry: %s@%s -> version %s", name, alias, version)
 

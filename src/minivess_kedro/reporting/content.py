@@ -60,6 +60,7 @@ class ReportContent:
     notes: tuple[str, ...] = field(default_factory=tuple)
     caveats: tuple[str, ...] = field(default_factory=tuple)
     promotions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    promotion_enabled: bool = True
 
 
 def _overview(c: ReportContent) -> list[Block]:
@@ -154,20 +155,33 @@ def _promotions(c: ReportContent) -> list[Block]:
     if c.promotions.empty:
         return []
     shown = c.promotions.assign(
-        model=[f"{r.model_name} v{r.version}" if r.version else "–" for r in c.promotions.itertuples()],
+        model=[_promoted_model(r) for r in c.promotions.itertuples()],
         run=[
             "–" if not r.run_id else f"{r.loss} fold {r.fold_idx} seed {r.seed} (`{str(r.run_id)[:8]}`)"
             for r in c.promotions.itertuples()
         ],
         best_val_dsc=[fmt.number("dsc", v) for v in c.promotions["best_val_dsc"]],
     )[["alias", "loss", "model", "run", "best_val_dsc", "action", "reason"]]
+    done = (
+        "MLflow registry aliases set by this report"
+        if c.promotion_enabled
+        else "Where this report would point the MLflow registry aliases (not set: `reporting.promotion.enabled` is "
+        "false)"
+    )
     caption = (
-        "MLflow registry aliases set by this report (`models:/<model>@<alias>`): `best-<metric>` goes to the loss "
-        "significantly better than the reference on that metric (Holm), else to the reference; of that loss's "
-        "models, the one with the highest validation DSC (never chosen on the test volumes). An alias already on "
-        "a model of the winning loss is kept."
+        f"{done} (`models:/<model>@<alias>`): `best-<metric>` goes to the loss significantly better than the "
+        "reference on that metric (Holm), else to the reference; of that loss's models, the one with the highest "
+        "validation DSC (never chosen on the test volumes). An alias already on a model of a loss still "
+        "significantly better is kept; one the verdict has no model for is removed; one on a model of other data "
+        "is left as it is."
     )
     return [Heading("Models promoted"), Table(shown, caption)]
+
+
+def _promoted_model(row) -> str:
+    if row.version:
+        return f"{row.model_name} v{row.version}"
+    return f"{row.model_name} (was v{row.previous_version})" if row.previous_version else "–"
 
 
 def _figures(c: ReportContent) -> list[Block]:

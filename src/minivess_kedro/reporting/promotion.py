@@ -9,8 +9,12 @@ promoted on evidence, never on a mean that the test cannot tell from the referen
 A loss has one model per fold and seed. The alias goes to the one whose kept checkpoint had the
 highest validation DSC (ties: lowest fold, then seed): chosen on the volumes it was selected on,
 never on the test volumes the verdict comes from. An alias that already points at a model of the
-winning loss among the reported runs is kept, so re-running the report moves an alias only when
-the verdict changes (or its model is no longer among the reported runs).
+winning loss among the reported runs is kept (or of another loss still significantly better than
+the reference), so re-running the report moves an alias only when the verdict changes (or its
+model is no longer among the reported runs). When the verdict has no model to point at, the alias
+is removed rather than left on the previous verdict's model; an alias on a model trained on other
+data (another dataset fingerprint) is never touched: a report on the synthetic data does not move
+the real data's aliases.
 """
 
 from __future__ import annotations
@@ -40,9 +44,10 @@ PROMOTION_COLUMNS: tuple[str, ...] = (
     "previous_version",
     "reason",
 )
-#: What happened to an alias: ``set`` (new), ``moved`` (from ``previous_version``), ``kept``, ``none``
-#: (no model to point at: the reason says why).
-ACTIONS: tuple[str, ...] = ("set", "moved", "kept", "none")
+#: What happened to an alias: ``set`` (new), ``moved`` (from ``previous_version``), ``kept``,
+#: ``removed`` (from ``previous_version``: no model of the verdict to point at, or the alias is now on
+#: another of the study's model names), ``none`` (nothing to do or left as it is: the reason says why).
+ACTIONS: tuple[str, ...] = ("set", "moved", "kept", "removed", "none")
 
 
 @dataclass(frozen=True)
@@ -61,11 +66,13 @@ class PromotionSettings:
         metrics: one ``best-<metric>`` alias each.
         reference_alias: the alias of the reference loss's model (empty: none).
         alpha: family-wise error rate of the Holm-corrected tests behind a verdict.
+        enabled: the aliases are set (false: the plan says where they would go).
     """
 
     metrics: tuple[str, ...] = ("dsc", "cldice")
     reference_alias: str = "reference"
     alpha: float = 0.05
+    enabled: bool = True
 
 
 def alias_of(metric: str) -> str:
@@ -113,10 +120,31 @@ def winning_loss(
 
 
 @dataclass(frozen=True)
+class AliasTarget:
+    """Where an alias points now: a version, and the dataset its model was trained on.
+
+    Attributes:
+        version: the version number.
+        dataset_fingerprint: the version's ``dataset_fingerprint`` tag (empty: unknown).
+    """
+
+    version: str
+    dataset_fingerprint: str = ""
+
+
+@dataclass(frozen=True)
 class _Candidate:
     run: RunRecord
     model: ModelVersion
     best_val_dsc: float
+
+
+def better_losses(comparisons: pd.DataFrame, metric: str) -> set[str]:
+    """The losses the comparisons judged significantly better than the reference on ``metric``."""
+    if len(comparisons) == 0:
+        return set()
+    rows = comparisons[(comparisons["metric"] == metric) & (comparisons["verdict"] == "better")]
+    return {str(loss) for loss in rows["loss"]}
 
 
 def _candidates(runs: Sequence[RunRecord], versions: Mapping[str, ModelVersion], loss: str) -> list[_Candidate]:
@@ -134,26 +162,70 @@ def _candidates(runs: Sequence[RunRecord], versions: Mapping[str, ModelVersion],
     return sorted(found, key=order)
 
 
-def _row(
-    alias: str,
-    metric: str,
-    loss: str | None,
-    candidates: list[_Candidate],
-    current: Mapping[tuple[str, str], str],
-    reason: str,
-) -> dict:
-    """One alias: kept when it points at one of the candidates, else set or moved to the first."""
+class _Alias:
+    """One alias across the study's registered model names: where it points now, and which of
+    those places hold a model trained on other data (never moved or removed by this report)."""
+
+    def __init__(self, alias: str, current: Mapping[tuple[str, str], AliasTarget], fingerprints: set[str]) -> None:
+        self.alias = alias
+        pointed = {name: target for (name, a), target in current.items() if a == alias}
+        self.foreign = {
+            name: target
+            for name, target in pointed.items()
+            if target.dataset_fingerprint and fingerprints and target.dataset_fingerprint not in fingerprints
+        }
+        self.ours = {name: target.version for name, target in pointed.items() if name not in self.foreign}
+
+    def loss_pointed_at(self, runs: Sequence[RunRecord], versions: Mapping[str, ModelVersion]) -> set[str]:
+        """The losses of the reported runs whose model the alias points at now."""
+        on = {ModelVersion(name, version) for name, version in self.ours.items()}
+        return {run.loss for run in runs if versions.get(run.run_id) in on}
+
+
+def _empty_row(alias: str, metric: str, loss: str | None) -> dict:
     row = dict.fromkeys(PROMOTION_COLUMNS, "") | {"alias": alias, "metric": metric, "loss": loss or ""}
-    row |= {"fold_idx": pd.NA, "seed": pd.NA, "best_val_dsc": math.nan}
+    return row | {"fold_idx": pd.NA, "seed": pd.NA, "best_val_dsc": math.nan}
+
+
+def _removed(alias: str, metric: str, loss: str | None, name: str, version: str, reason: str) -> dict:
+    return _empty_row(alias, metric, loss) | {
+        "model_name": name,
+        "action": "removed",
+        "previous_version": version,
+        "reason": reason,
+    }
+
+
+def _left(alias: str, metric: str, loss: str | None, name: str, target: AliasTarget, reason: str) -> dict:
+    """An alias on a model trained on other data: left as it is, and said so."""
+    why = (
+        f"{reason}; but {name}@{alias} points at version {target.version}, a model trained on other data (dataset "
+        f"fingerprint {target.dataset_fingerprint[:12]}): left as it is. Delete that alias in MLflow, or give this "
+        f"dataset's runs their own training.registered_model_name"
+    )
+    return _empty_row(alias, metric, loss) | {"model_name": name, "action": "none", "reason": why}
+
+
+def _rows(state: _Alias, metric: str, loss: str | None, candidates: list[_Candidate], reason: str) -> list[dict]:
+    """The alias's rows: kept when it points at one of the candidates, else set or moved to the
+    first; removed from the study's other model names, and removed when there is no candidate
+    (an alias left on the previous verdict's model would misname the study's winner)."""
+    alias = state.alias
     if loss is None or not candidates:
         if loss is not None:
             reason += f"; but no run of {loss} has a registered model version (trained with MLflow off?)"
-        return row | {"action": "none", "reason": reason}
-    names = {c.model.name for c in candidates}
-    pointed = {name: current[name, alias] for name in sorted(names) if (name, alias) in current}
-    kept = [c for c in candidates if pointed.get(c.model.name) == c.model.version]
-    chosen = kept[0] if kept else candidates[0]
-    previous = pointed.get(chosen.model.name, "")
+        removed = [
+            _removed(alias, metric, loss, name, version, f"{reason}; removed from version {version}")
+            for name, version in sorted(state.ours.items())
+        ]
+        left = [_left(alias, metric, loss, name, target, reason) for name, target in sorted(state.foreign.items())]
+        return removed + left or [_empty_row(alias, metric, loss) | {"action": "none", "reason": reason}]
+    kept = [c for c in candidates if state.ours.get(c.model.name) == c.model.version]
+    chosen = kept[0] if kept else next((c for c in candidates if c.model.name not in state.foreign), None)
+    if chosen is None:  # every candidate's model name holds the alias on another dataset's model
+        name = candidates[0].model.name
+        return [_left(alias, metric, loss, name, state.foreign[name], reason)]
+    previous = state.ours.get(chosen.model.name, "")
     if kept:
         action, why = "kept", "verdict unchanged"
     elif previous:
@@ -163,7 +235,7 @@ def _row(
     choice = f"{why}; of {len(candidates)} model(s) of {loss}, " + (
         "the one it already points at" if kept else "the one with the highest validation DSC"
     )
-    return row | {
+    row = _empty_row(alias, metric, loss) | {
         "model_name": chosen.model.name,
         "version": chosen.model.version,
         "run_id": chosen.run.run_id,
@@ -174,6 +246,13 @@ def _row(
         "previous_version": previous if action == "moved" else "",
         "reason": f"{reason}; {choice}",
     }
+    elsewhere = f"{alias} is now on {chosen.model.name} version {chosen.model.version}"
+    others = [
+        _removed(alias, metric, loss, name, version, f"{elsewhere}; removed from version {version}")
+        for name, version in sorted(state.ours.items())
+        if name != chosen.model.name
+    ]
+    return [row, *others]
 
 
 def plan_promotions(
@@ -181,10 +260,15 @@ def plan_promotions(
     versions: Mapping[str, ModelVersion],
     comparisons: pd.DataFrame,
     reference: str,
-    current: Mapping[tuple[str, str], str],
+    current: Mapping[tuple[str, str], AliasTarget],
     settings: PromotionSettings,
 ) -> pd.DataFrame:
     """Where each alias should point after this report.
+
+    An alias already on a model of a loss that is still significantly better than the reference
+    stays there, even when another better loss now has the higher mean (the two were never tested
+    against each other). An alias on a model trained on other data (another dataset fingerprint
+    than the reported runs') is never moved or removed.
 
     Args:
         runs: the reported runs.
@@ -192,22 +276,33 @@ def plan_promotions(
             promoted).
         comparisons: the report's comparisons table.
         reference: the reference loss.
-        current: ``(model name, alias)`` -> the version the alias points at now.
+        current: ``(model name, alias)`` -> where the alias points now.
         settings: which aliases.
 
     Returns:
-        One row per alias (:data:`PROMOTION_COLUMNS`): the ``best-<metric>`` ones in the order of
-        ``settings.metrics``, then the reference alias.
+        The rows (:data:`PROMOTION_COLUMNS`): per alias one row, the ``best-<metric>`` ones in the
+        order of ``settings.metrics``, then the reference alias; plus a ``removed`` row for each
+        other model name of the study that held the alias.
     """
+    fingerprints = {run.tags.get("dataset_fingerprint", "") for run in runs} - {""}
     rows = []
     for metric in settings.metrics:
+        state = _Alias(alias_of(metric), current, fingerprints)
         loss, reason = winning_loss(comparisons, metric, reference, settings.alpha, {run.loss for run in runs})
+        better = better_losses(comparisons, metric)
+        staying = sorted((state.loss_pointed_at(runs, versions) & better) - {loss})
+        if loss in better and staying:
+            reason += (
+                f"; the alias stays on {staying[0]}, also significantly better than the reference "
+                f"(the two were not tested against each other)"
+            )
+            loss = staying[0]
         candidates = [] if loss is None else _candidates(runs, versions, loss)
-        rows.append(_row(alias_of(metric), metric, loss, candidates, current, reason))
+        rows += _rows(state, metric, loss, candidates, reason)
     if settings.reference_alias:
+        state = _Alias(settings.reference_alias, current, fingerprints)
         reason = f"the reference loss of the comparisons, {reference}"
-        candidates = _candidates(runs, versions, reference)
-        rows.append(_row(settings.reference_alias, "", reference, candidates, current, reason))
+        rows += _rows(state, "", reference, _candidates(runs, versions, reference), reason)
     return pd.DataFrame(rows, columns=list(PROMOTION_COLUMNS))
 
 
@@ -219,9 +314,10 @@ def as_text(value: object) -> str:
 
 
 def alias_assignments(promotions: pd.DataFrame) -> dict[str, dict[str, str]]:
-    """``{model name: {alias: version}}`` of the aliases to set (``set`` and ``moved`` rows); the
-    table may come back from its CSV file."""
+    """``{model name: {alias: version}}`` of the aliases to set (``set`` and ``moved`` rows) and,
+    with version ``""``, to remove (``removed`` rows); the table may come back from its CSV file."""
     assignments: dict[str, dict[str, str]] = {}
-    for row in promotions[promotions["action"].isin(("set", "moved"))].itertuples():
-        assignments.setdefault(as_text(row.model_name), {})[as_text(row.alias)] = as_text(row.version)
+    for row in promotions[promotions["action"].isin(("set", "moved", "removed"))].itertuples():
+        version = "" if row.action == "removed" else as_text(row.version)
+        assignments.setdefault(as_text(row.model_name), {})[as_text(row.alias)] = version
     return assignments

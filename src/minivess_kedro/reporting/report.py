@@ -18,7 +18,7 @@ from minivess_kedro.reporting.examples import examples_figure
 from minivess_kedro.reporting.figures import dsc_vs_cldice, metric_boxplots, placeholder, training_curves
 from minivess_kedro.reporting.metric_info import distance_unit
 from minivess_kedro.reporting.postprocessing_effect import postprocessing_effect
-from minivess_kedro.reporting.promotion import ModelVersion, PromotionSettings, plan_promotions
+from minivess_kedro.reporting.promotion import AliasTarget, ModelVersion, PromotionSettings, plan_promotions
 from minivess_kedro.reporting.protocol import consistency_caveats, selection_biased
 from minivess_kedro.reporting.records import (
     ExampleSlices,
@@ -114,7 +114,7 @@ def build_report(
     settings: ReportSettings,
     promotion: PromotionSettings | None = None,
     versions: Mapping[str, ModelVersion] | None = None,
-    current_aliases: Mapping[tuple[str, str], str] | None = None,
+    current_aliases: Mapping[tuple[str, str], AliasTarget] | None = None,
 ) -> Report:
     """Compare the losses of a set of finished runs.
 
@@ -132,7 +132,7 @@ def build_report(
         settings: reference loss, metrics, post-processing, bootstrap, pairing.
         promotion: which registry aliases the verdict sets (``None``: no promotion section).
         versions: run id -> the registered model version it evaluated.
-        current_aliases: ``(model name, alias)`` -> the version the alias points at now.
+        current_aliases: ``(model name, alias)`` -> where the alias points now.
 
     Returns:
         The :class:`Report`.
@@ -197,6 +197,7 @@ def build_report(
         notes=(base_note,) if base_note else (),
         caveats=tuple(consistency_caveats(runs)),
         promotions=promotions,
+        promotion_enabled=promotion is None or promotion.enabled,
     )
     blocks = report_blocks(content)
     return Report(

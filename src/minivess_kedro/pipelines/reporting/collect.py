@@ -94,8 +94,11 @@ def collect_study_runs(
     return pd.DataFrame(rows), pd.concat(tables, ignore_index=True), pd.concat(histories, ignore_index=True)
 
 
-def read_registry_aliases(study_mlflow_runs: StudyRuns, study_runs: pd.DataFrame) -> dict[str, dict[str, str]]:
+def read_registry_aliases(
+    study_mlflow_runs: StudyRuns, study_runs: pd.DataFrame
+) -> dict[str, dict[str, dict[str, str]]]:
     """Where the aliases of the runs' registered models point before this report, as
-    ``{model name: {alias: version}}`` (saved, so the report node reruns alone on the same state)."""
+    ``{model name: {alias: {"version", "dataset_fingerprint"}}}`` (saved, so the report node
+    reruns alone on the same state)."""
     names = sorted({str(name) for name in study_runs.get("model_name", pd.Series(dtype=str)).dropna() if name})
     return study_mlflow_runs.aliases(names)

@@ -17,7 +17,13 @@ from minivess_kedro.reporting import (
     example_from_volumes,
     pick_examples,
 )
-from minivess_kedro.reporting.promotion import ModelVersion, PromotionSettings, alias_assignments, as_text
+from minivess_kedro.reporting.promotion import (
+    AliasTarget,
+    ModelVersion,
+    PromotionSettings,
+    alias_assignments,
+    as_text,
+)
 from minivess_kedro.sweep.grid import seed_suffix
 
 logger = logging.getLogger(__name__)
@@ -53,8 +59,13 @@ def _versions(runs: pd.DataFrame) -> dict[str, ModelVersion]:
     return found
 
 
-def _current(registry_aliases: dict) -> dict[tuple[str, str], str]:
-    return {(name, alias): str(v) for name, aliases in registry_aliases.items() for alias, v in aliases.items()}
+def _current(registry_aliases: dict) -> dict[tuple[str, str], AliasTarget]:
+    """``(model name, alias)`` -> where it points, from ``registry_aliases.json``."""
+    return {
+        (name, alias): AliasTarget(str(target["version"]), str(target.get("dataset_fingerprint", "")))
+        for name, aliases in registry_aliases.items()
+        for alias, target in aliases.items()
+    }
 
 
 def _protocol(runs: list[RunRecord], fingerprint: dict) -> dict:
@@ -131,7 +142,10 @@ def build_study_report(
             )
         )
     promotion = PromotionSettings(
-        metrics=params.promotion.metrics, reference_alias=params.promotion.reference_alias, alpha=settings.alpha
+        metrics=params.promotion.metrics,
+        reference_alias=params.promotion.reference_alias,
+        alpha=settings.alpha,
+        enabled=params.promotion.enabled,
     )
     report = build_report(
         runs,
@@ -159,8 +173,8 @@ def build_study_report(
 
 
 def promote_models(report_promotions: pd.DataFrame, reporting: dict) -> dict[str, dict[str, str]]:
-    """The aliases the report moves or sets, ``{model name: {alias: version}}`` (saving sets them
-    in the registry); nothing with ``reporting.promotion.enabled: false``."""
+    """The aliases the report sets, moves or removes, ``{model name: {alias: version}}`` (version
+    ``""``: remove; saving changes the registry); nothing with ``reporting.promotion.enabled: false``."""
     if not ReportingParams.model_validate(reporting).promotion.enabled:
         logger.info("reporting.promotion.enabled is false: no registry alias set (the report says where they would go)")
         return {}

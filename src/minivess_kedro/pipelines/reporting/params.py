@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from minivess_kedro.metrics import METRIC_KEYS
 from minivess_kedro.pipelines.params_base import BootstrapParams, StrictParams
@@ -40,6 +40,12 @@ class PromotionParams(StrictParams):
         if alias and (not _ALIAS.match(alias) or alias == "latest" or re.match(r"^v\d+$", alias)):
             raise ValueError(f"{alias!r} is not a registry alias: letters, digits, '_' and '-', not 'latest' or v<N>")
         return alias
+
+    @model_validator(mode="after")
+    def _distinct_aliases(self) -> PromotionParams:
+        if self.reference_alias in {f"best-{metric}" for metric in self.metrics}:
+            raise ValueError(f"reference_alias {self.reference_alias!r} is also the alias of a promoted metric")
+        return self
 
 
 class ReportingParams(StrictParams):
