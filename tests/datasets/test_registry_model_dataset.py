@@ -124,3 +124,13 @@ def test_the_reports_aliases_are_set_moved_removed_and_read_back_with_their_data
     }
     aliases.save({"promoted": {"best-dsc": second, "reference": ""}})  # moved, removed
     assert runs.aliases(["promoted"]) == {"promoted": {"best-dsc": {"version": second, "dataset_fingerprint": ""}}}
+
+
+def test_a_truncated_weights_artifact_is_an_error_naming_the_uri(store, tmp_path) -> None:
+    version = _register(tmp_path, "truncated", 0)
+    model_dir = Path(MlflowClient().get_model_version_download_uri("truncated", version))
+    (artifact,) = model_dir.glob("artifacts/best_model.pt")
+    artifact.write_bytes(artifact.read_bytes()[:200])  # an interrupted copy into the artifact store
+
+    with pytest.raises(DatasetError, match=r"models:/truncated/1 \(version 1, run \w+\): .*not a readable torch file"):
+        RegistryModelDataset(uri=f"models:/truncated/{version}").load()

@@ -23,8 +23,8 @@ def _previous(**changes) -> PreviousOutput:
         "settings": result_settings(WINDOW, "components", ComponentSettings()),
     }
     files = {
-        "mask_exists": changes.pop("mask_exists", True),
-        "probability_exists": changes.pop("probability_exists", False),
+        "mask_intact": changes.pop("mask_intact", True),
+        "probability_intact": changes.pop("probability_intact", False),
     }
     for key, value in changes.items():
         section, _, field = key.partition("__")
@@ -59,7 +59,7 @@ def test_the_same_version_source_and_settings_is_reused_whatever_the_uri_said() 
             )
         },
         {"settings": result_settings(WINDOW, "components", ComponentSettings(min_volume_um3=500.0))},
-        {"mask_exists": False},
+        {"mask_intact": False},
     ],
     ids=[
         "other id",
@@ -79,7 +79,7 @@ def test_anything_else_segments_again(changes) -> None:
 
 def test_a_run_that_saves_probabilities_needs_the_probability_file_too() -> None:
     assert finished_output([_previous()], "mv01", MODEL, "abc", SETTINGS, needs_probability=True) is None
-    with_it = _previous(probability_exists=True)
+    with_it = _previous(probability_intact=True)
     assert finished_output([with_it], "mv01", MODEL, "abc", SETTINGS, needs_probability=True) is with_it
 
 

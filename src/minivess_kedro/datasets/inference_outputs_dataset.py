@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -18,8 +19,8 @@ from minivess_kedro.inference.results import (
     record_file,
 )
 from minivess_kedro.inference.resume import PreviousOutput
-from minivess_kedro.io.atomic import atomic_write_text
-from minivess_kedro.io.nifti import write_nifti_like
+from minivess_kedro.io.atomic import atomic_write_bytes, atomic_write_text
+from minivess_kedro.io.nifti import nifti_bytes_like
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ class InferenceOutputsDataset(AbstractDataset[InferenceChunk, list[PreviousOutpu
     ``<path>/<input folder's name>/<model name>/v<version>/`` (the version the URI resolved to).
     Saving an :class:`~minivess_kedro.inference.results.InferenceChunk` writes its volume's mask
     (and probability) with the source header, then the volume's record, then ``summary.csv``, each
-    atomically; a volume's old record goes first, so a record always describes the mask beside
+    atomically, the record with the sha256 of each file; a volume's old record goes first, so a
+    record always describes the mask beside
     it. Loading gives the records already there (every version's under the default root), for
     the resume check; an absent folder loads as none.
 
@@ -55,11 +57,15 @@ class InferenceOutputsDataset(AbstractDataset[InferenceChunk, list[PreviousOutpu
         """Where the outputs of ``model`` go."""
         if self._output:
             return Path(self._output)
-        return self._root / Path(self._input).name / model.name / f"v{model.version}"
+        return self._by_input() / model.name / f"v{model.version}"
+
+    def _by_input(self) -> Path:
+        # resolved: "." and "data/new/.." name the folder they are, not "." or ".."
+        return self._root / Path(self._input).resolve().name
 
     def load(self) -> list[PreviousOutput]:
         pattern = f"*{record_file('')}" if self._output else f"*/v*/*{record_file('')}"
-        base = Path(self._output) if self._output else self._root / Path(self._input).name
+        base = Path(self._output) if self._output else self._by_input()
         previous = []
         for path in sorted(base.glob(pattern)) if base.is_dir() else []:
             try:
@@ -71,8 +77,8 @@ class InferenceOutputsDataset(AbstractDataset[InferenceChunk, list[PreviousOutpu
             previous.append(
                 PreviousOutput(
                     record,
-                    mask_exists=(path.parent / mask_file(volume_id)).is_file(),
-                    probability_exists=(path.parent / probability_file(volume_id)).is_file(),
+                    mask_intact=_as_recorded(path.parent / mask_file(volume_id), record, "mask"),
+                    probability_intact=_as_recorded(path.parent / probability_file(volume_id), record, "probability"),
                 )
             )
         return previous
@@ -82,13 +88,14 @@ class InferenceOutputsDataset(AbstractDataset[InferenceChunk, list[PreviousOutpu
         volume = data.volume
         if volume is not None:
             (folder / record_file(volume.volume_id)).unlink(missing_ok=True)
+            record = dict(volume.record)
             probability = folder / probability_file(volume.volume_id)
             if volume.probability is None:
                 probability.unlink(missing_ok=True)  # an earlier run's, of another mask
             else:
-                write_nifti_like(probability, volume.probability, volume.header)
-            write_nifti_like(folder / mask_file(volume.volume_id), volume.mask, volume.header)
-            atomic_write_text(folder / record_file(volume.volume_id), json.dumps(volume.record, indent=1) + "\n")
+                record["probability_sha256"] = _write(probability, volume.probability, volume.header)
+            record["mask_sha256"] = _write(folder / mask_file(volume.volume_id), volume.mask, volume.header)
+            atomic_write_text(folder / record_file(volume.volume_id), json.dumps(record, indent=1) + "\n")
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write_text(folder / SUMMARY_FILE, data.summary.to_csv(index=False))
 
@@ -97,3 +104,17 @@ class InferenceOutputsDataset(AbstractDataset[InferenceChunk, list[PreviousOutpu
 
     def _describe(self) -> dict[str, Any]:
         return {"path": self._output or str(self._root), "input_folder": self._input}
+
+
+def _write(path: Path, array, header) -> str:
+    """Writes ``array`` with the source header, atomically; returns the file's sha256."""
+    data = nifti_bytes_like(array, header)
+    atomic_write_bytes(path, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def _as_recorded(path: Path, record: dict, kind: str) -> bool:
+    """The file exists with the sha256 its record wrote (a truncated copy or an edited mask is
+    segmented again)."""
+    expected = record.get(f"{kind}_sha256")
+    return bool(expected) and path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == expected

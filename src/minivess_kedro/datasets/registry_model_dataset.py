@@ -75,7 +75,17 @@ class RegistryModelDataset(AbstractDataset[None, dict[str, Any]]):
                     f"{reference.uri} (version {identity.version}, run {identity.run_id}): its state_dict artifact "
                     f"is not plain weights and was refused without being run ({err})"
                 ) from err
-            config = json.loads(config_path.read_text())
+            except (RuntimeError, EOFError, OSError) as err:  # truncated or not a torch file
+                raise ModelReferenceError(
+                    f"{reference.uri} (version {identity.version}, run {identity.run_id}): its state_dict artifact "
+                    f"is not a readable torch file ({type(err).__name__}: {err})"
+                ) from err
+            try:
+                config = json.loads(config_path.read_text())
+            except ValueError as err:
+                raise ModelReferenceError(
+                    f"{reference.uri} (version {identity.version}): its model_config artifact is not JSON ({err})"
+                ) from err
         return {"model": identity, "state_dict": state, "model_config": config}
 
     def save(self, data: None) -> None:
@@ -101,6 +111,10 @@ def _resolve(client: MlflowClient, reference: ModelReference) -> ModelVersion:
     try:
         registered = client.get_registered_model(reference.name)
     except MlflowException as err:
+        if err.error_code != "RESOURCE_DOES_NOT_EXIST":  # the server is down, a permission: say that
+            raise ModelReferenceError(
+                f"{reference.uri}: the registry at {mlflow.get_tracking_uri()} answered: {err}"
+            ) from err
         names = sorted(model.name for model in client.search_registered_models())
         raise ModelReferenceError(
             f"{reference.uri}: no registered model {reference.name!r} in {mlflow.get_tracking_uri()}; "

@@ -18,6 +18,7 @@ from minivess_kedro.data.layouts import LayoutError
 from minivess_kedro.data.splits import SplitError
 from minivess_kedro.data.validation import DataValidationError
 from minivess_kedro.inference.registered_model import ModelReferenceError, UnsafeWeightsError
+from minivess_kedro.inference.results import InferenceOutputError
 from minivess_kedro.inference.sources import InferenceInputsError
 from minivess_kedro.io.download import DownloadError
 from minivess_kedro.io.ebrains import UnsafeArchiveError
@@ -48,6 +49,7 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     DistributedRunError,
     DownloadError,
     InferenceInputsError,
+    InferenceOutputError,
     LayoutError,
     LeakageError,
     MissingInputsError,

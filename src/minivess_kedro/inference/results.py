@@ -4,13 +4,16 @@ volume in flight)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import pandas as pd
 
 from minivess_kedro.inference.registered_model import ModelIdentity
+from minivess_kedro.inference.resume import PreviousOutput
 
 
 def mask_file(volume_id: str) -> str:
@@ -64,3 +67,43 @@ class InferenceChunk:
     model: ModelIdentity
     summary: pd.DataFrame
     volume: SegmentedVolume | None = None
+
+
+class InferenceOutputError(ValueError):
+    """The output folder would mix this run's masks with others' or with its own inputs."""
+
+
+def output_place_problem(
+    input_folder: str, output_folder: str | None, previous: Iterable[PreviousOutput]
+) -> str | None:
+    """Why this run may not write where it would (``None``: it may).
+
+    Args:
+        input_folder: ``inference.input``.
+        output_folder: ``inference.output`` (``None``/empty: the default folder).
+        previous: the records already in the output folder.
+
+    Returns:
+        An output folder inside the input folder (the next run would segment the masks), or
+        records of volumes from another folder (two input folders of the same name share a
+        default output folder: this run would overwrite the other's masks).
+    """
+    source = Path(input_folder).resolve()
+    if output_folder and Path(output_folder).resolve().is_relative_to(source):
+        return (
+            f"inference.output={output_folder} is inside inference.input={input_folder}: the next run would "
+            "segment the masks as new volumes; give another folder"
+        )
+    others = sorted(
+        {
+            str(Path(path).resolve().parent)
+            for output in previous
+            if (path := output.record.get("source", {}).get("path")) and not Path(path).resolve().is_relative_to(source)
+        }
+    )
+    if others:
+        return (
+            f"the output folder holds masks of volumes from {others[0]}, not from {source} (another folder of "
+            "the same name?): give this run its own with --params inference.output=<folder>"
+        )
+    return None

@@ -17,13 +17,13 @@ class PreviousOutput:
 
     Attributes:
         record: the record JSON as written (``id``, ``model``, ``source``, ``settings``, ``summary``).
-        mask_exists: the mask file beside it exists.
-        probability_exists: the probability file beside it exists.
+        mask_intact: the mask file beside it has the bytes the record names (its sha256).
+        probability_intact: the same for the probability file.
     """
 
     record: dict
-    mask_exists: bool
-    probability_exists: bool = False
+    mask_intact: bool
+    probability_intact: bool = False
 
 
 def result_settings(window: SlidingWindowConfig, postprocessing: str, components: ComponentSettings | None) -> dict:
@@ -50,7 +50,7 @@ def finished_output(
     """The earlier output that this run would make again, if any.
 
     It must be of the same volume id, model name and version, source sha256 and
-    :func:`result_settings`; its mask must exist (and its probability, when this run saves one).
+    :func:`result_settings`; its mask must be as written (and its probability, when this run saves one).
     """
     for output in previous:
         record = output.record
@@ -60,8 +60,8 @@ def finished_output(
             == (model.name, model.version)
             and record.get("source", {}).get("sha256") == source_sha256
             and record.get("settings") == settings
-            and output.mask_exists
-            and (output.probability_exists or not needs_probability)
+            and output.mask_intact
+            and (output.probability_intact or not needs_probability)
         ):
             return output
     return None

@@ -4,6 +4,7 @@ when the volume's turn comes), and what makes one unusable."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,3 +77,24 @@ def voxel_problem(volume: NiftiVolume, source: SourceImage) -> str | None:
     decoded volume); ``None`` when the volume can be segmented."""
     problems = image_problems(volume, str(source.path))
     return "; ".join(p.removeprefix(f"{source.path}: ") for p in problems) or None
+
+
+# Micrometres per unit of the header's xyz unit code. MiniVess writes micrometres with no unit code
+# (specs/data.md), so "unknown" is read as micrometres, as everywhere in the project.
+_MICROMETRES_PER_UNIT = {"unknown": 1.0, "micron": 1.0, "mm": 1e3, "meter": 1e6}
+
+
+def spacing_in_um(spacing: Sequence[float], header: nib.Nifti1Header) -> tuple[tuple[float, float, float], str]:
+    """The voxel size in micrometres, by the header's unit code.
+
+    Args:
+        spacing: the header's voxel size per axis, in its own unit.
+        header: the source's header (its ``xyzt_units``).
+
+    Returns:
+        ``(spacing in µm, the header's unit name)``; ``unknown`` is taken as micrometres.
+    """
+    unit = header.get_xyzt_units()[0]
+    factor = _MICROMETRES_PER_UNIT.get(unit, 1.0)
+    h, w, d = (float(s) * factor for s in spacing)
+    return (h, w, d), unit

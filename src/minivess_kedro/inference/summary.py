@@ -22,6 +22,7 @@ SUMMARY_COLUMNS = [
     "spacing_h_um",
     "spacing_w_um",
     "spacing_d_um",
+    "header_unit",
     "vessel_fraction",
     "centreline_length_um",
     "betti_0",

@@ -4,6 +4,7 @@ row, not an error (the folder's other volumes still run)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -16,10 +17,12 @@ from minivess_kedro.inference.results import SegmentedVolume, mask_file, probabi
 from minivess_kedro.inference.resume import PreviousOutput, finished_output, result_settings
 from minivess_kedro.inference.segment import segment_volume
 from minivess_kedro.inference.sliding_window import SlidingWindowConfig
-from minivess_kedro.inference.sources import SourceImage, voxel_problem
+from minivess_kedro.inference.sources import SourceImage, spacing_in_um, voxel_problem
 from minivess_kedro.inference.summary import SUMMARY_COLUMNS, mask_summary
 from minivess_kedro.io.nifti import NiftiReadError
 from minivess_kedro.postprocessing import ComponentSettings, clean_components
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,17 @@ class VolumeSegmenter:
         return row | {"seconds": round(time.perf_counter() - started, 3)}, volume
 
     def _run(self, source: SourceImage) -> tuple[dict, SegmentedVolume | None]:
+        try:
+            return self._segment(source)
+        except Exception as err:  # one volume's failure (a voxel type, out of memory) is its row: the others run
+            logger.warning("%s: not segmented", source.path, exc_info=True)
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+            return summary_row(
+                source, self.model, self.settings.postprocessing, "failed", error=_reason(err, source)
+            ), None
+
+    def _segment(self, source: SourceImage) -> tuple[dict, SegmentedVolume | None]:
         postprocessing = self.settings.postprocessing
         sha256 = source.sha256()
         done = finished_output(
@@ -97,17 +111,15 @@ class VolumeSegmenter:
         )
         if done is not None:
             return summary_row(source, self.model, postprocessing, "skipped", done.record.get("summary")), None
-        try:
-            header, image = source.header(), source.read()
-        except NiftiReadError as err:
-            return summary_row(source, self.model, postprocessing, "failed", error=_reason(err, source)), None
+        header, image = source.header(), source.read()
         problem = voxel_problem(image, source)
         if problem:
             return summary_row(source, self.model, postprocessing, "failed", error=problem), None
+        spacing, unit = spacing_in_um(image.spacing, header)
         mask, probability = segment_volume(self.network, image.array, self.settings.window, self.device)
         if self.settings.components is not None:
-            mask = clean_components(mask, image.spacing, self.settings.components)
-        measures = mask_summary(mask, image.spacing)
+            mask = clean_components(mask, spacing, self.settings.components)
+        measures = mask_summary(mask, spacing) | {"header_unit": unit}
         record = self._record(source, sha256, measures)
         kept = probability.astype(np.float32) if self.settings.save_probability else None
         row = summary_row(source, self.model, postprocessing, "done", measures)
@@ -130,4 +142,8 @@ class VolumeSegmenter:
 
 
 def _reason(error: Exception, source: SourceImage) -> str:
-    return str(error).removeprefix(f"{source.path}: ")
+    """The error as a summary cell: the project's own messages without the path (the row names
+    it), others with their type (``RuntimeError: CUDA out of memory ...``)."""
+    if isinstance(error, NiftiReadError):
+        return str(error).removeprefix(f"{source.path}: ")
+    return f"{type(error).__name__}: {error}"

@@ -8,8 +8,8 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from minivess_kedro.inference.registered_model import ModelIdentity
-from minivess_kedro.inference.results import InferenceChunk
+from minivess_kedro.inference.registered_model import ModelIdentity, ModelReferenceError
+from minivess_kedro.inference.results import InferenceChunk, InferenceOutputError, output_place_problem
 from minivess_kedro.inference.resume import PreviousOutput
 from minivess_kedro.inference.sources import InferenceInputsError, SourceImage, header_problem
 from minivess_kedro.inference.summary import STATUSES, summary_table
@@ -64,11 +64,17 @@ def segment_new_volumes(
         One :class:`~minivess_kedro.inference.results.InferenceChunk` per volume, with the summary so far.
 
     Raises:
+        InferenceOutputError: before any work, when the output folder is inside the input folder
+            or holds the masks of another folder's volumes.
         InferenceInputsError: after every other volume was handled and the summary written,
             naming every volume that could not be segmented and why.
     """
     identity: ModelIdentity = model["model"]
     settings = run_settings(inference, evaluation, model["model_config"])
+    params = InferenceParams.model_validate(inference)
+    problem = output_place_problem(params.input, params.output, previous) if params.input else None
+    if problem:
+        raise InferenceOutputError(problem)
     refused = {source.path: problem for source in volumes if (problem := header_problem(source))}
     logger.info(
         "Segmenting %d volume(s) with %s (%s version %s, run %s), window %s, overlap %s, post-processing %s",
@@ -79,7 +85,12 @@ def segment_new_volumes(
         logger.warning("Not segmented (header): %s: %s", path, problem)
     device = resolve_device(TrainingParams.model_validate(training).compute.device)
     network = build_dynunet(DynUNetConfig.from_dict(model["model_config"]))
-    network.load_state_dict(model["state_dict"])
+    try:
+        network.load_state_dict(model["state_dict"])
+    except RuntimeError as err:  # weights of another architecture than the version's model_config
+        raise ModelReferenceError(
+            f"{identity.uri} (version {identity.version}): weights and model_config disagree: {err}"
+        ) from err
     segmenter = VolumeSegmenter(network.to(device), device, identity, settings, previous)
     rows, failed = [], {}
     for source in tqdm(volumes, desc="segmenting", unit="volume", disable=None):
