@@ -229,4 +229,4 @@ def test_predictions_or_tables_of_another_model_are_refused(params) -> None:
         score_predictions({}, old, {}, _fold(), new, _manifest(), params["evaluation"])
     table = pd.DataFrame({"id": ["mv03"], "lineage_sha256": [lineage_digest(old)]})
     with pytest.raises(LeakageError, match="volume_metrics.csv were made by another model.*score_predictions"):
-        record_evaluation(table, table, new, table, "dice_ce", 0, _fold(), {})
+        record_evaluation(table, table, new, table, "dice_ce", 0, _fold(), {}, {})

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from kedro.config import OmegaConfigLoader
 from mlflow import MlflowClient
-from scipy import stats
 
 from minivess_kedro import settings
 from minivess_kedro.datasets import RegistryAliasesDataset
@@ -18,6 +17,7 @@ from minivess_kedro.datasets.mlflow_study_runs_dataset import StudyRuns
 from minivess_kedro.io import NiftiVolume, write_nifti
 from minivess_kedro.pipelines.reporting.collect import collect_study_runs, read_registry_aliases
 from minivess_kedro.pipelines.reporting.nodes import build_study_report, promote_models
+from minivess_kedro.reporting.clustered import clustered_difference
 
 METRICS = ["dsc", "cldice", "masd", "hd95", "nsd", "betti0_error", "betti1_error"]
 TEST_IDS = ["mv01", "mv02", "mv03", "mv04", "mv05", "mv06"]
@@ -164,7 +164,12 @@ def test_report_statistics_match_a_direct_computation(study, tmp_path) -> None:
     per_volume = table.groupby(["loss", "id"])["dsc"].mean().unstack(0)  # each volume averaged over folds
     difference = per_volume["cbdice"] - per_volume["dice_ce"]
     assert row["mean_diff"] == pytest.approx(difference.mean())
-    assert row["p_value"] == pytest.approx(stats.wilcoxon(per_volume["cbdice"], per_volume["dice_ce"]).pvalue)
+    wide = table.pivot_table(index="id", columns=["fold_idx", "loss"], values="dsc")
+    block = np.stack([wide[(fold, "cbdice")] - wide[(fold, "dice_ce")] for fold in (0, 1)], axis=1)
+    expected = clustered_difference([block])  # holdout: both folds' runs score the same 6 volumes
+    assert (row["p_value"], row["ci_low"], row["ci_high"]) == pytest.approx(
+        (expected.p_value, expected.ci_low, expected.ci_high)
+    )
     assert row["n_volumes"] == len(TEST_IDS) and row["verdict"] in {"better", "not significant"}
     assert set(figures) == {"metric_boxplots.png", "training_curves.png", "dsc_vs_cldice.png", "examples.png"}
     assert "otsu (baseline)" in markdown and "<img" in html and 'src="http' not in html
@@ -179,12 +184,18 @@ def test_report_statistics_match_a_direct_computation(study, tmp_path) -> None:
 MODEL = "minivess-dynunet-test"
 
 
-def _register(client: MlflowClient, run_id: str) -> str:
-    """A version of MODEL registered by ``run_id`` (as the training's registered model dataset does)."""
+def _register(client: MlflowClient, run_id: str, evaluated: str | None = None) -> str:
+    """A version of MODEL registered by ``run_id`` (as the training's registered model dataset does,
+    weights digest tagged) and the run's evaluation record of it (``evaluated``: the digest the
+    evaluation scored, default the registered one)."""
     if not client.search_registered_models(filter_string=f"name = '{MODEL}'"):
         client.create_registered_model(MODEL)
     source = f"{client.get_run(run_id).info.artifact_uri}/model"
-    return str(client.create_model_version(MODEL, source, run_id=run_id).version)
+    weights = f"sha-{run_id}"
+    version = str(client.create_model_version(MODEL, source, run_id=run_id, tags={"weights_sha256": weights}).version)
+    record = {"run_id": run_id, "registered_model": MODEL, "version": version}
+    client.log_dict(run_id, record | {"evaluated_weights_sha256": evaluated or weights}, "registered_model.json")
+    return version
 
 
 def _report_and_promote(tmp_path) -> pd.DataFrame:
@@ -217,7 +228,7 @@ def test_the_verdicts_models_get_the_aliases_and_keep_them_until_it_changes(stud
     reevaluated = _log_run("dice_ce", 1, 0.0)
     with mlflow.start_run(run_id=reevaluated):
         record = {"run_id": study["dice_ce-1"], "registered_model": MODEL, "version": versions["dice_ce-1"]}
-        mlflow.log_dict(record, "registered_model.json")
+        mlflow.log_dict(record | {"evaluated_weights_sha256": f"sha-{study['dice_ce-1']}"}, "registered_model.json")
 
     first = _report_and_promote(tmp_path)
 
@@ -240,3 +251,19 @@ def test_the_verdicts_models_get_the_aliases_and_keep_them_until_it_changes(stud
     assert changed.loc["best-dsc", "loss"] == "dice_ce" and changed.loc["best-dsc", "action"] == "moved"
     assert changed.loc["best-dsc", "previous_version"] == aliased["best-dsc"][1]
     assert _aliased(client)["best-dsc"] == aliased["reference"]
+
+
+def test_a_stale_registry_record_is_refused_naming_both_digests(study, tmp_path) -> None:
+    """The registered version holds other weights than the best_model.pt the evaluation scored
+    (registered_model.json left from an earlier registration): no alias goes to it."""
+    client = MlflowClient()
+    for key in ("dice_ce-0", "dice_ce-1"):
+        _register(client, study[key])
+    for key in ("cbdice-0", "cbdice-1"):
+        _register(client, study[key], evaluated="0123456789abcdef")
+    plan = _report_and_promote(tmp_path)
+    row = plan.loc["best-dsc"]
+    assert row["loss"] == "cbdice" and row["action"] == "none"  # the verdict holds, its model is refused
+    assert f"holds weights sha-{study['cbdice-0'][:8]}" in row["reason"]
+    assert "but the evaluated best_model.pt has 0123456789ab" in row["reason"]
+    assert "best-dsc" not in _aliased(client)

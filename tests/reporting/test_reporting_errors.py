@@ -80,7 +80,6 @@ def test_bad_example_slices() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"pairing": "pooled"}, "pairing must be one of"),
         ({"bootstrap_method": "jackknife"}, "method must be one of"),
         ({"metrics": ()}, "metrics must be a non-empty list"),
         ({"reference_loss": ""}, "reference_loss is empty"),

@@ -1,4 +1,4 @@
-"""The nested protocol with seeds: pairing over all volumes, seed spread, detectable differences."""
+"""The nested protocol with seeds: one block per fold, training noise, detectable differences."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from minivess_kedro.reporting import Report, RunRecord, build_report
+from minivess_kedro.reporting.clustered import clustered_difference, detectable_difference
 from minivess_kedro.reporting.formatting import number
 from minivess_kedro.reporting.metric_info import metric_label
-from minivess_kedro.reporting.power import detectable_difference
 from minivess_kedro.reporting.protocol import run_table
-from tests.reporting import fakes
+from tests.reporting import direct, fakes
 from tests.reporting.conftest import SETTINGS
 
 
@@ -38,25 +38,27 @@ def test_pairs_cover_all_volumes_and_both_seeds(nested_report: Report) -> None:
     c = nested_report.comparisons
     assert (c["n_volumes"] == len(fakes.NESTED_IDS)).all()
     assert (c["n_pairs"] == len(fakes.NESTED_IDS) * 2).all() and (c["n_seeds"] == 2).all()
-    assert (c["n_folds"] == 3).all()
-    assert np.isfinite(c["seed_spread"]).all()
+    assert (c["n_folds"] == 3).all() and (c["n_runs"] == 6).all()
+    assert np.isfinite(c["run_sd"]).all()
 
 
 @pytest.mark.parametrize("loss", ["cbdice", "cldice"])
-def test_dsc_difference_seed_spread_and_detectable_match_a_direct_computation(nested_report: Report, loss) -> None:
+def test_dsc_difference_run_sd_and_detectable_match_a_direct_computation(nested_report: Report, loss) -> None:
     row = nested_report.comparisons.set_index(["metric", "loss"]).loc[("dsc", loss)]
     diffs = _dsc_differences(loss)
     per_volume = diffs.groupby("id")["diff"].mean()  # seeds averaged within a volume
     assert row["mean_diff"] == pytest.approx(per_volume.mean())
-    per_seed = diffs.groupby("seed")["diff"].mean()
-    assert row["seed_spread"] == pytest.approx(per_seed.std(ddof=1))
-    assert row["seed_spread"] == pytest.approx(abs(fakes.SEED_SHIFT[loss]) / math.sqrt(2))
-    assert row["n_nonzero"] == 9
-    expected = detectable_difference(per_volume.std(ddof=1), 9, SETTINGS.alpha, 2)
+    # Seed s shifts every volume of the loss by SEED_SHIFT * s: a pure run effect. Per fold the two run
+    # means differ by the shift, MS_run = 3 * 2 * (shift / 2)**2 = 1.5 shift**2, no residual, so the
+    # run SD is sqrt(MS_run / 3) = |shift| / sqrt(2).
+    assert row["run_sd"] == pytest.approx(abs(fakes.SEED_SHIFT[loss]) / math.sqrt(2))
+    blocks = direct.difference_blocks(fakes.make_nested_runs(), loss, "dice_ce", "dsc")
+    assert [b.shape for b in blocks] == [(3, 2)] * 3  # one block per fold: its own volumes x 2 seeds
+    expected = detectable_difference(clustered_difference(blocks), SETTINGS.alpha, 6)  # 2 losses x 3 primary
     assert math.isfinite(row["detectable_diff"]) and row["detectable_diff"] == pytest.approx(expected)
 
 
-def test_the_markdown_states_design_power_and_seed_spread(nested_report: Report) -> None:
+def test_the_markdown_states_design_power_and_run_sd(nested_report: Report) -> None:
     md = nested_report.markdown
     design = md.split("## Study design")[1].split("## Headlines")[0]
     assert "Protocol `nested`: 3 outer folds; each of the 9 volumes tested exactly once" in design
@@ -64,15 +66,12 @@ def test_the_markdown_states_design_power_and_seed_spread(nested_report: Report)
     assert "NSD tolerance τ = 2 µm" in design
     dsc = nested_report.comparisons[nested_report.comparisons["metric"] == "dsc"]
     detectable = number("dsc", dsc["detectable_diff"].median())
-    assert (
-        f"**DSC**: with n = 9 non-zero paired differences this design can detect differences of about {detectable}"
-        in (design)
-    )
-    assert "+0.073 (seed SD 0.004)" in md
+    assert f"**DSC**: with 6 paired runs this design detects true differences of about {detectable}" in design
+    assert "+0.073 (run SD 0.004)" in md
     paired = md.split("## Paired comparisons")[1].split("## Post-processing")[0].splitlines()
-    sentences = [line for line in paired if "smaller than the seed-to-seed spread" in line]
+    sentences = [line for line in paired if "smaller than the run-to-run spread" in line]
     c = nested_report.comparisons
-    below = c[c["mean_diff"].abs() < c["seed_spread"]]
+    below = c[c["mean_diff"].abs() < c["run_sd"]]
     assert len(below) and len(sentences) == below["metric"].nunique()
     for r in below.itertuples():
         assert any(s.startswith(f"**{metric_label(r.metric)}**") and f"`{r.loss}` (" in s for s in sentences)

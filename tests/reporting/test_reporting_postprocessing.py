@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from minivess_kedro.metrics import bootstrap_paired_difference_ci
 from minivess_kedro.reporting import Report
+from minivess_kedro.reporting.clustered import clustered_difference
 from tests.reporting import direct, fakes
 from tests.reporting.conftest import SETTINGS
 
@@ -37,6 +37,7 @@ def test_betti_effect_matches_a_direct_computation(report: Report, loss: str) ->
     row = _row(report, loss, "components", "betti0_error")
     assert row["diff_to_none"] == pytest.approx(np.mean(a - b))
     assert row["diff_to_none"] == pytest.approx(-(raw > 0).mean())  # one component fewer where there was an error
-    low, high = bootstrap_paired_difference_ci(a, b, **SETTINGS.bootstrap_kwargs())
-    assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high))
+    block = (post - raw).unstack("fold").to_numpy()  # 5 test volumes x 2 runs (the folds)
+    expected = clustered_difference([block], SETTINGS.confidence_level)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((expected.ci_low, expected.ci_high))
     assert "Betti-0 error" in report.markdown.split("## Post-processing")[1]

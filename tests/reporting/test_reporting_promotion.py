@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minivess_kedro.pipelines.reporting.params import PromotionParams
+from minivess_kedro.pipelines.reporting.params import PromotionParams, ReportingParams
 from minivess_kedro.reporting import RunRecord
 from minivess_kedro.reporting.promotion import (
     AliasTarget,
@@ -22,17 +22,28 @@ from minivess_kedro.reporting.promotion import (
 NAME = "minivess-dynunet"
 
 
-def _comparison(loss: str, metric: str, verdict: str, mean_loss: float, p_holm: float = 0.01) -> dict:
+def _comparison(
+    loss: str,
+    metric: str,
+    verdict: str,
+    mean_loss: float,
+    p_holm: float = 0.01,
+    ci: tuple[float, float] = (0.01, 0.09),
+    non_inferior: bool = True,
+) -> dict:
     return {
         "loss": loss,
         "reference": "dice_ce",
         "metric": metric,
+        "family": "primary",
         "mean_loss": mean_loss,
         "mean_diff": mean_loss - 0.7,
-        "ci_low": 0.01,
-        "ci_high": 0.09,
+        "ci_low": ci[0],
+        "ci_high": ci[1],
         "p_holm": p_holm,
         "verdict": verdict,
+        "margin": 0.01,
+        "non_inferior": non_inferior,
     }
 
 
@@ -49,7 +60,7 @@ RUNS = [
     _run("cbdice", 1, 0.80, seed=1),  # ties with fold 0: the lower fold wins
     _run("cldice", 0, 0.90),
 ]
-VERSIONS = {run.run_id: ModelVersion(NAME, str(i + 1)) for i, run in enumerate(RUNS)}
+VERSIONS = {run.run_id: ModelVersion(NAME, str(i + 1), f"w{i + 1}", f"w{i + 1}") for i, run in enumerate(RUNS)}
 COMPARISONS = pd.DataFrame(
     [
         _comparison("cbdice", "dsc", "better", 0.78),
@@ -78,11 +89,62 @@ def test_only_a_significantly_better_loss_takes_the_alias_from_the_reference() -
     assert loss == "dice_ce" and "no loss is significantly better" in reason
 
 
-def test_of_several_better_losses_the_best_mean_wins_and_the_others_are_named() -> None:
-    both = pd.DataFrame([_comparison("cbdice", "masd", "better", 1.5), _comparison("cldice", "masd", "better", 1.2)])
+def test_of_several_better_losses_the_best_worse_end_of_the_interval_wins_not_the_best_mean() -> None:
+    both = pd.DataFrame(
+        [
+            _comparison("cbdice", "masd", "better", 1.5, ci=(-0.5, -0.1)),
+            _comparison("cldice", "masd", "better", 1.2, ci=(-0.9, -0.05)),  # better mean, less sure
+        ]
+    )
     loss, reason = winning_loss(both, "masd", "dice_ce", 0.05)
-    assert loss == "cldice"  # a distance: lower is better
-    assert "also better than the reference: cbdice (not tested against each other" in reason
+    assert loss == "cbdice"  # a distance: lower is better, the interval's upper end is its worse end
+    assert "also eligible: cldice (not tested against each other; the best worse-end of the interval" in reason
+
+
+def test_a_loss_better_on_one_primary_metric_but_not_non_inferior_on_another_is_not_promoted() -> None:
+    table = pd.DataFrame(
+        [
+            _comparison("cbdice", "cldice", "better", 0.80),
+            _comparison("cbdice", "dsc", "not significant", 0.69, p_holm=0.4, ci=(-0.03, 0.01), non_inferior=False),
+            _comparison("cbdice", "hd95", "not significant", 9.0, p_holm=0.5, ci=(-1.0, 0.5)),
+        ]
+    )
+    loss, reason = winning_loss(table, "cldice", "dice_ce", 0.05)
+    assert loss == "dice_ce"
+    assert "cbdice is better on cldice but not shown non-inferior on dsc" in reason
+    loss, reason = winning_loss(table.assign(non_inferior=True), "cldice", "dice_ce", 0.05)
+    assert loss == "cbdice" and "and non-inferior on dsc, hd95" in reason
+
+
+def test_a_selection_biased_or_incomplete_report_moves_no_alias() -> None:
+    why = "the numbers are selection-biased"
+    plan = plan_promotions(RUNS, VERSIONS, COMPARISONS, "dice_ce", {}, PromotionSettings(), refusal=why)
+    assert list(plan["alias"]) == ["best-dsc", "best-cldice", "reference"]
+    assert set(plan["action"]) == {"none"} and alias_assignments(plan) == {}
+    assert all(reason == f"promotion refused: {why}" for reason in plan["reason"])
+
+
+def test_a_version_whose_weights_are_not_the_evaluated_ones_is_refused_naming_both() -> None:
+    stale = VERSIONS | {"cbdice-0-0": ModelVersion(NAME, "3", "aaaa1111bbbb2222", "cccc3333dddd4444")}
+    plan = plan_promotions(RUNS, stale, COMPARISONS, "dice_ce", {}, PromotionSettings(metrics=("dsc",)))
+    row = plan.set_index("alias").loc["best-dsc"]
+    assert (row["action"], row["version"]) == ("none", "")
+    assert "version 3 holds weights aaaa1111bbbb but the evaluated best_model.pt has cccc3333dddd" in row["reason"]
+    unrecorded = VERSIONS | {"cbdice-0-0": ModelVersion(NAME, "3", "aaaa1111bbbb2222", "")}
+    row = plan_promotions(RUNS, unrecorded, COMPARISONS, "dice_ce", {}, PromotionSettings(metrics=("dsc",)))
+    assert "the evaluated best_model.pt has (digest not recorded)" in row.iloc[0]["reason"]
+
+
+def test_a_promoted_metric_must_be_primary() -> None:
+    with pytest.raises(ValueError, match=r"promotion.metrics \['nsd'\] are not among primary_metrics"):
+        ReportingParams(predictions_root="x", promotion={"metrics": ["dsc", "nsd"]})
+    with pytest.raises(ValueError, match=r"no margin for the primary metrics \['nsd'\]"):
+        ReportingParams(
+            predictions_root="x",
+            primary_metrics=["dsc", "nsd"],
+            non_inferiority_margins={"dsc": 0.01},
+            promotion={"metrics": ["dsc"]},
+        )
 
 
 def test_the_alias_goes_to_the_winning_losss_model_with_the_best_validation_dsc() -> None:
@@ -154,7 +216,10 @@ def test_a_verdict_without_a_model_removes_the_previous_winners_alias() -> None:
 
 def test_an_alias_on_another_model_name_of_the_study_is_removed_when_it_moves() -> None:
     other = "minivess-dynunet-old"
-    versions = VERSIONS | {"dice_ce-0-0": ModelVersion(other, "7"), "dice_ce-1-0": ModelVersion(other, "8")}
+    versions = VERSIONS | {
+        "dice_ce-0-0": ModelVersion(other, "7", "w7", "w7"),
+        "dice_ce-1-0": ModelVersion(other, "8", "w8", "w8"),
+    }
     current = _targets({(other, "best-dsc"): "8"})  # the old name's dice_ce model; cbdice now wins on dsc
     plan = plan_promotions(RUNS, versions, COMPARISONS, "dice_ce", current, PromotionSettings(metrics=("dsc",)))
     rows = plan[plan["alias"] == "best-dsc"].set_index("model_name")
@@ -191,10 +256,15 @@ def test_an_alias_on_a_model_of_other_data_is_left_as_it_is() -> None:
 
 
 def test_an_alias_stays_on_a_loss_still_significantly_better_when_another_has_the_higher_mean() -> None:
-    both = pd.DataFrame([_comparison("cbdice", "dsc", "better", 0.78), _comparison("cldice", "dsc", "better", 0.80)])
+    both = pd.DataFrame(
+        [
+            _comparison("cbdice", "dsc", "better", 0.78),
+            _comparison("cldice", "dsc", "better", 0.80, ci=(0.02, 0.18)),
+        ]
+    )
     plan = _plan({(NAME, "best-dsc"): "4"}, comparisons=both, metrics=("dsc",))  # on cbdice's fold 1 model
     row = plan.loc["best-dsc"]
     assert (row["loss"], row["action"], row["version"]) == ("cbdice", "kept", "4")
     assert "the alias stays on cbdice, also significantly better than the reference" in row["reason"]
     fresh = _plan(comparisons=both, metrics=("dsc",)).loc["best-dsc"]
-    assert (fresh["loss"], fresh["version"]) == ("cldice", "6")  # no alias yet: the best mean
+    assert (fresh["loss"], fresh["version"]) == ("cldice", "6")  # no alias yet: the best worse end

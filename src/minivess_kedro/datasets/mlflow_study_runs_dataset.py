@@ -80,14 +80,31 @@ class StudyRuns:
         """``(registered model name, version)`` of the model the run evaluated: the evaluation's
         record of it (``registered_model``), else the version registered in the run itself (runs
         evaluated before the record was logged); ``None`` when neither exists."""
+        found = self.evaluated_model(run_id)
+        return None if found is None else (found["name"], found["version"])
+
+    def evaluated_model(self, run_id: str) -> dict[str, str] | None:
+        """``{"name", "version", "weights_sha256", "evaluated_weights_sha256"}`` of the model the
+        run evaluated (see :meth:`model_version`): the version's ``weights_sha256`` tag and the
+        digest of the ``best_model.pt`` the evaluation scored (empty when not recorded: runs
+        evaluated before it was); ``None`` without a registered version."""
         record = self.artifact(run_id, "registered_model") if "registered_model" in self._artifacts else None
         if record and record.get("registered_model") and record.get("version"):
-            return str(record["registered_model"]), str(record["version"])
-        versions = self._client.search_model_versions(f"run_id = '{run_id}'")
-        if not versions:
-            return None
-        first = min(versions, key=lambda v: int(v.version))  # one run registers one model (same weights: one version)
-        return first.name, str(first.version)
+            name, version = str(record["registered_model"]), str(record["version"])
+            evaluated = str(record.get("evaluated_weights_sha256", ""))
+        else:
+            versions = self._client.search_model_versions(f"run_id = '{run_id}'")
+            if not versions:
+                return None
+            first = min(versions, key=lambda v: int(v.version))  # one run registers one model (same weights: one)
+            name, version, evaluated = first.name, str(first.version), ""
+        try:
+            registered = self._client.get_model_version(name, version).tags.get("weights_sha256", "")
+        except MlflowException as err:
+            if err.error_code != "RESOURCE_DOES_NOT_EXIST":
+                raise
+            registered = ""  # the version was deleted since: nothing to promote to
+        return {"name": name, "version": version, "weights_sha256": registered, "evaluated_weights_sha256": evaluated}
 
     def aliases(self, names: list[str] | tuple[str, ...]) -> dict[str, dict[str, dict[str, str]]]:
         """``{model name: {alias: {"version", "dataset_fingerprint"}}}`` of the registered models

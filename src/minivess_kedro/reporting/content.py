@@ -123,22 +123,18 @@ def _results(c: ReportContent) -> list[Block]:
     blocks.append(Heading(f"Paired comparisons with {s.reference_loss}"))
     if c.comparison_note or len(c.comparisons) == 0:
         return [*blocks, Paragraph(c.comparison_note or "No comparison could be made.")]
-    pairing = (
-        "each volume's paired differences averaged over the common (fold, seed) pairs (n = volumes)"
-        if s.pairing == "volume"
-        else "every (fold, volume) pair, averaged over seeds, pooled as one observation (n = pairs; volumes "
-        "repeat across folds)"
-    )
     caption = (
-        f"Loss minus `{s.reference_loss}`: mean difference (seed SD: its standard deviation across seeds) "
-        f"[paired bootstrap interval], Holm-adjusted Wilcoxon signed-rank p-value (across the losses, per metric); "
-        f"* marks p <= {s.alpha:.2g}. A loss's (fold k, seed s) run is paired with the reference's (fold k, seed s) "
-        f"run on the same volumes, {pairing}. For distances and Betti errors a negative difference is an improvement."
+        f"Loss minus `{s.reference_loss}`: mean difference (run SD: its training noise, the SD of the difference "
+        f"between two trainings of one cell) [{s.confidence_level:.0%} t interval], Holm-adjusted p-value of the "
+        f"run-aware t test (one family of losses x primary metrics {', '.join(s.primary_metrics)}, another of the "
+        f"rest); * marks p <= {s.alpha:.2g}. A loss's (fold k, seed s) run is paired with the reference's (fold k, "
+        "seed s) run on the same volumes; volume and run are random effects (docs/reporting.md). For distances and "
+        "Betti errors a negative difference is an improvement."
     )
     if c.comparison_caveat:
         blocks.append(Alert(c.comparison_caveat))
     blocks.append(Table(fmt.comparison_display(c.comparisons, s.metrics, c.unit, s.alpha), caption))
-    below = [fmt.below_seed_spread(c.comparisons, m, c.unit, s.reference_loss) for m in s.metrics]
+    below = [fmt.below_run_spread(c.comparisons, m, c.unit, s.reference_loss) for m in s.metrics]
     return [*blocks, *[Paragraph(text) for text in below if text]]
 
 
@@ -170,10 +166,13 @@ def _promotions(c: ReportContent) -> list[Block]:
     )
     caption = (
         f"{done} (`models:/<model>@<alias>`): `best-<metric>` goes to the loss significantly better than the "
-        "reference on that metric (Holm), else to the reference; of that loss's models, the one with the highest "
-        "validation DSC (never chosen on the test volumes). An alias already on a model of a loss still "
-        "significantly better is kept; one the verdict has no model for is removed; one on a model of other data "
-        "is left as it is."
+        "reference on that metric (Holm over losses x primary metrics) and non-inferior on the other primary "
+        "metrics (margins: "
+        + ", ".join(f"{m} {v:g}" for m, v in c.settings.non_inferiority_margins.items())
+        + "), else to the reference; of that loss's models, the one with the highest validation DSC (never chosen "
+        "on the test volumes), and only when its registered weights are the evaluated ones. An alias already on "
+        "a model of a loss still eligible is kept; one the verdict has no model for is removed; one on a model of "
+        "other data is left as it is. Nothing moves on a selection-biased report or an incomplete grid."
     )
     return [Heading("Models promoted"), Table(shown, caption)]
 
@@ -214,9 +213,12 @@ def _methods(c: ReportContent) -> list[Block]:
         "the worst possible distance, everywhere in this report.",
         f"Intervals: `scipy.stats.bootstrap` of the mean, {s.bootstrap_method}, {s.n_resamples:,} resamples, "
         f"seed {s.seed}, confidence {s.confidence_level:.0%}; paired differences resample the pairs together.",
-        "Tests: two-sided Wilcoxon signed-rank (`scipy.stats.wilcoxon`, p = 1 when every difference is 0), "
-        f"Holm step-down correction across the losses compared with `{s.reference_loss}`, per metric.",
-        f"Pairing unit: `{s.pairing}`.",
+        "Comparisons: per loss and metric, the (fold, seed, volume) differences to "
+        f"`{s.reference_loss}` in a two-way random-effects layout (volumes x runs, per block of runs scoring the "
+        "same volumes); method-of-moments variance of the mean difference, Satterthwaite degrees of freedom, "
+        "two-sided t test and t interval (`scipy.stats.t`); no test with one run per fold.",
+        "Holm step-down correction over the losses x primary metrics "
+        f"({', '.join(s.primary_metrics)}), and separately over the losses x other metrics.",
     )
     return [Heading("Statistical methods"), Bullets(items)]
 

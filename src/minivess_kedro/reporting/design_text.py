@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from minivess_kedro.reporting import formatting as fmt
+from minivess_kedro.reporting.comparisons import MIN_SEEDS, SEEDS_FOR_POWER
 from minivess_kedro.reporting.design import StudyDesign
 from minivess_kedro.reporting.document import Block, Bullets, Heading, Paragraph
 from minivess_kedro.reporting.report_settings import ReportSettings
@@ -43,18 +44,18 @@ def protocol_sentence(design: StudyDesign) -> str:
 
 
 def interval_sentence(design: StudyDesign, settings: ReportSettings) -> str:
-    """What each interval and each n is over."""
+    """What each interval and each test is over."""
     over = "its seeds" if design.nested else "seeds and folds"
     mean = (
         "mean over volumes, each volume averaged over its seeds (each volume is tested by one fold)"
         if design.nested
         else "mean over folds of each fold's mean over volumes (and seeds)"
     )
-    unit = "volumes" if settings.pairing == "volume" else "(fold, volume) pairs, pooled"
     return (
-        f"Loss means: {mean}. Intervals: {settings.confidence_level:.0%} bootstrap over volumes, each volume "
-        f"averaged over {over}. Paired comparisons: n = {unit}, each unit's paired differences averaged over "
-        "its common seeds (and folds)."
+        f"Loss means: {mean}; their intervals: {settings.confidence_level:.0%} bootstrap over volumes, each volume "
+        f"averaged over {over}. Paired comparisons: a linear model of every (fold, seed, volume) difference with the "
+        "volume and the trained network (the (fold, seed) run) as random effects; the mean difference, its t test "
+        "(Satterthwaite degrees of freedom) and its t interval, so training noise is in every p-value and interval."
     )
 
 
@@ -67,20 +68,15 @@ def tolerance_sentence(design: StudyDesign, unit: str) -> str:
 
 def caveats(settings: ReportSettings) -> tuple[str, ...]:
     """The reading caveats that hold for every report."""
-    pooled = (
-        "(fold, volume) pairs are pooled (`pairing: fold_volume`): a volume counts once per fold, the pairs are not "
-        "independent and the p-values and intervals are narrower than the data support."
-        if settings.pairing == "fold_volume"
-        else "Intervals and tests are over volumes: they do not contain training randomness; the seed spread of "
-        "each difference and `fold_std` show that."
-    )
+    primary = ", ".join(settings.primary_metrics)
     return (
-        pooled,
+        "The loss table's intervals are over volumes only (no training noise); the comparisons' intervals and tests "
+        "also count the run-to-run spread of each difference (`run_sd`).",
         "Baselines are computed once per volume (no folds, no seeds): their intervals contain no training noise.",
-        "Holm's correction covers the losses compared with the reference per metric, not the metrics together: "
-        "pick the metric to quote before looking.",
-        "The Wilcoxon test drops zero differences: n for power and significance is the number of non-zero "
-        "paired differences (many ties with discrete metrics such as Betti errors).",
+        f"Holm's correction covers one family of every loss x primary metric ({primary}) and a second family of "
+        "every loss x other metric: verdicts on the primary metrics are the study's claims, the others descriptive.",
+        "A fold-level effect shared by every seed of a fold (its training volumes suiting one loss) is not separated "
+        "from the volume effect with 3 folds; more folds, not more seeds, would estimate it.",
         "'Not significant' means the data cannot tell, not that the losses are equal; BCa intervals on few "
         "volumes or discrete metrics can be unstable.",
     )
@@ -90,11 +86,12 @@ def design_blocks(design: StudyDesign, comparisons: pd.DataFrame, settings: Repo
     """The "Study design" section."""
     seeds = f"{len(design.seeds)} seed{'s' if len(design.seeds) != 1 else ''} per loss and fold ({_ids(design.seeds)})"
     noise = (
-        " With one seed, training noise is not estimated: no difference can be checked against another "
-        "training of the same cell (`kedro sweep --seeds 0,1,2`)."
-        if len(design.seeds) < 2
-        else " The seed spread of each difference is the standard deviation of one seed's difference across "
-        "the seeds (unstable with 2 seeds; 3 or more make it usable)."
+        " **With one seed the design cannot separate the losses from training noise**: no comparison is tested "
+        f"and only the reference is promoted; run at least {MIN_SEEDS} seeds per loss and fold, {SEEDS_FOR_POWER} "
+        "for about 80% power at 0.02 DSC (`kedro sweep --seeds ...`, docs/study_design.md)."
+        if len(design.seeds) < MIN_SEEDS
+        else " Each comparison's `run_sd` is the estimated SD of the difference between two trainings of the same "
+        "cell (training noise); it enters every test and interval."
     )
     items = [
         protocol_sentence(design),

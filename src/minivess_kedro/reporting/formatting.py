@@ -58,10 +58,10 @@ def loss_display(table: pd.DataFrame, metrics: Sequence[str], reference: str, un
 
 
 def comparison_display(table: pd.DataFrame, metrics: Sequence[str], unit: str, alpha: float) -> pd.DataFrame:
-    """Comparisons as ``Δ (seed SD s) [CI] p=p_Holm`` per metric; ``*`` marks p_Holm <= alpha.
+    """Comparisons as ``Δ (run SD s) [CI] p=p_Holm`` per metric; ``*`` marks p_Holm <= alpha.
 
-    The seed spread (standard deviation across seeds of the per-seed mean difference) stands next
-    to the difference; it is left out with fewer than two seeds.
+    The run SD (the estimated training noise of the difference) stands next to the difference; with
+    one run per fold there is none, and the cell says ``not testable``.
     """
     rows = []
     for loss, group in table.groupby("loss", sort=False):
@@ -72,10 +72,13 @@ def comparison_display(table: pd.DataFrame, metrics: Sequence[str], unit: str, a
             if r["n_pairs"] == 0:
                 row[metric_label(m, unit)] = "no common volumes"
                 continue
+            diff = number(m, r["mean_diff"], signed=True)
+            if r["verdict"] == "not testable":
+                row[metric_label(m, unit)] = f"{diff} (not testable: one run per fold)"
+                continue
             star = " *" if r["p_holm"] <= alpha else ""
             ci = interval(m, r["ci_low"], r["ci_high"], signed=True)
-            spread = "" if math.isnan(r["seed_spread"]) else f" (seed SD {number(m, r['seed_spread'])})"
-            diff = number(m, r["mean_diff"], signed=True)
+            spread = "" if math.isnan(r["run_sd"]) else f" (run SD {number(m, r['run_sd'])})"
             row[metric_label(m, unit)] = f"{diff}{spread} {ci} p={p_text(r['p_holm'])}{star}".replace("  ", " ")
         rows.append(row)
     return pd.DataFrame(rows)
@@ -128,39 +131,38 @@ def headline(loss_table: pd.DataFrame, comparisons: pd.DataFrame, metric: str, r
     return text + "."
 
 
-def below_seed_spread(comparisons: pd.DataFrame, metric: str, unit: str, reference: str) -> str | None:
-    """One sentence naming the losses whose ``|mean_diff|`` on ``metric`` is below its seed spread."""
+def below_run_spread(comparisons: pd.DataFrame, metric: str, unit: str, reference: str) -> str | None:
+    """One sentence naming the losses whose ``|mean_diff|`` on ``metric`` is below its training noise."""
     rows = comparisons[comparisons["metric"] == metric]
-    small = rows[rows["mean_diff"].abs() < rows["seed_spread"]]
+    small = rows[rows["mean_diff"].abs() < rows["run_sd"]]
     if small.empty:
         return None
     items = ", ".join(
-        f"`{r.loss}` ({number(metric, r.mean_diff, signed=True)}, seed SD {number(metric, r.seed_spread)})"
+        f"`{r.loss}` ({number(metric, r.mean_diff, signed=True)}, run SD {number(metric, r.run_sd)})"
         for r in small.itertuples()
     )
     return (
         f"**{metric_label(metric, unit)}**: the differences of {items} from `{reference}` are smaller than the "
-        "seed-to-seed spread: retraining with another seed could change their sign."
+        "run-to-run spread: one retraining could change their sign."
     )
 
 
 def detectable_sentence(comparisons: pd.DataFrame, metric: str, unit: str, alpha: float) -> str | None:
-    """What the design can detect on ``metric``: n non-zero differences and the detectable difference.
+    """What the design can detect on ``metric``: the smallest true difference found with 80% power.
 
-    With several losses compared the median of their detectable differences is given, and the
-    range of n when it differs between losses.
+    From each comparison's own standard error (training noise included) at Holm's first step of its
+    family; with several losses the median is given.
     """
     rows = comparisons[(comparisons["metric"] == metric) & (comparisons["n_pairs"] > 0)]
     if rows.empty:
         return None
-    n_low, n_high = int(rows["n_nonzero"].min()), int(rows["n_nonzero"].max())
-    n = str(n_low) if n_low == n_high else f"{n_low}–{n_high}"
-    m = len(rows)
+    start = f"**{metric_label(metric, unit)}**:"
+    if (rows["verdict"] == "not testable").all():
+        return f"{start} nothing is detectable: one run per fold, training noise cannot be estimated."
+    m = int(comparisons[comparisons["family"] == rows["family"].iloc[0]]["p_holm"].notna().sum())
     value = float(rows["detectable_diff"].median())
-    start = f"**{metric_label(metric, unit)}**: with n = {n} non-zero paired differences this design can detect"
-    if value == math.inf:
-        return (
-            f"{start} no difference: none possible (even n differences of one sign give a Wilcoxon p-value above "
-            f"Holm alpha/m = {alpha:.2g}/{m})."
-        )
-    return f"{start} differences of about {number(metric, value)} (80% power, Holm alpha/m = {alpha:.2g}/{m})."
+    runs = int(rows["n_runs"].median())
+    return (
+        f"{start} with {runs} paired runs this design detects true differences of about {number(metric, value)} "
+        f"(80% power, Holm alpha/m = {alpha:.2g}/{m}, training noise included)."
+    )

@@ -1,59 +1,62 @@
-"""Pairs of values of two runs on the same volumes, as the metrics package's paired tests take them.
+"""Pairs of values of two runs on the same volumes, laid out as the run-aware test takes them.
 
 A loss's (fold k, seed s) run is paired with the other side's (fold k, seed s) run on each volume
-both scored: only the loss differs within a pair. ``volume`` pairing averages a volume's pairs over
-the common (fold, seed) pairs (one unit per volume: the volume is the unit that was sampled; under
-the nested protocol a volume is tested by one fold, so this averages its seeds); ``fold_volume``
-keeps one unit per (fold, volume), averaged over its seeds.
-
-The seeds also give the seed-to-seed spread of the difference: each common seed's mean paired
-difference over the units every common seed scored, and their standard deviation.
+both scored: only the loss differs within a pair. The pairs are grouped into blocks of runs that
+scored the same volumes (a fold under the nested protocol, where each fold tests its own volumes;
+every run under holdout, where all folds test the same volumes), one ``(volumes, runs)`` table of
+differences per block: the layout of :func:`~minivess_kedro.reporting.clustered.clustered_difference`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from minivess_kedro.reporting.report_settings import Pairing
-
 #: A pair's key: (fold, seed, volume id).
 PairKey = tuple[int, int, str]
+#: A run's key: (fold, seed).
+RunKey = tuple[int, int]
 
 
 @dataclass(frozen=True)
-class PairedTables:
-    """Two aligned per-unit tables (``id`` and the metric) and how many pairs they hold.
+class PairedBlocks:
+    """Paired values of two sides, one ``(volumes, runs)`` table per block of runs.
 
     Attributes:
-        a: values of side A, one row per unit (volume, or ``fold:volume``).
-        b: values of side B on the same units.
-        n_pairs: common (fold, seed, volume) pairs.
-        n_volumes: common volumes.
+        a: per block, side A's values, shape ``(n_volumes_b, n_runs_b)``.
+        b: per block, side B's values on the same cells.
+        n_pairs: common (fold, seed, volume) pairs used.
+        n_dropped: common pairs left out because not every run of their block scored the volume.
         n_folds: common folds.
         n_seeds: common seeds.
-        seed_means: per common seed (in order), the mean paired difference A - B over the units
-            that every common seed scored.
     """
 
-    a: pd.DataFrame
-    b: pd.DataFrame
+    a: tuple[np.ndarray, ...]
+    b: tuple[np.ndarray, ...]
     n_pairs: int
-    n_volumes: int
+    n_dropped: int
     n_folds: int
-    n_seeds: int = 1
-    seed_means: tuple[float, ...] = field(default_factory=tuple)
+    n_seeds: int
 
     @property
-    def seed_spread(self) -> float:
-        """Standard deviation (ddof 1) of :attr:`seed_means`; NaN with fewer than two seeds."""
-        if len(self.seed_means) < 2:
-            return math.nan
-        return float(np.std(self.seed_means, ddof=1))
+    def differences(self) -> tuple[np.ndarray, ...]:
+        """A - B per block."""
+        return tuple(x - y for x, y in zip(self.a, self.b, strict=True))
+
+    @property
+    def n_volumes(self) -> int:
+        """Volumes in the blocks."""
+        return int(sum(block.shape[0] for block in self.a))
+
+    def mean(self, side: str) -> float:
+        """Mean over volumes of each volume's run-averaged value of side ``a`` or ``b`` (the
+        weighting of the test's estimate); NaN when empty."""
+        blocks = self.a if side == "a" else self.b
+        total = self.n_volumes
+        return float(sum(block.mean(axis=1).sum() for block in blocks) / total) if total else float("nan")
 
 
 def _keyed(values: pd.DataFrame) -> dict[PairKey, float]:
@@ -63,46 +66,52 @@ def _keyed(values: pd.DataFrame) -> dict[PairKey, float]:
     return {(int(f), int(s), str(v)): float(x) for (f, s, v), x in zip(keys, values["value"], strict=True)}
 
 
-def _seed_means(pairs: list[tuple[PairKey, float, float]], unit_of: dict[PairKey, str]) -> tuple[float, ...]:
-    """Each common seed's mean difference over the units scored under every common seed."""
-    by_seed: dict[int, dict[str, list[float]]] = {}
-    for key, value_a, value_b in pairs:
-        by_seed.setdefault(key[1], {}).setdefault(unit_of[key], []).append(value_a - value_b)
-    shared = set.intersection(*(set(units) for units in by_seed.values())) if by_seed else set()
-    if not shared:
-        return ()
-    return tuple(float(np.mean([np.mean(by_seed[seed][unit]) for unit in sorted(shared)])) for seed in sorted(by_seed))
+def _blocks(volumes_of: dict[RunKey, set[str]]) -> list[list[RunKey]]:
+    """Runs grouped so that runs sharing any volume are in one group (connected components)."""
+    groups: list[tuple[list[RunKey], set[str]]] = []
+    for run in sorted(volumes_of):
+        volumes = volumes_of[run]
+        joined = [g for g in groups if g[1] & volumes]
+        merged = ([run], set(volumes))
+        for group in joined:
+            merged[0].extend(group[0])
+            merged[1].update(group[1])
+            groups.remove(group)
+        groups.append(merged)
+    return sorted(sorted(runs) for runs, _ in groups)
 
 
-def pair_values(a: pd.DataFrame, b: pd.DataFrame, metric: str, pairing: Pairing) -> PairedTables:
-    """Pair two sides' values of one metric on their common (fold, seed, volume) pairs.
+def pair_values(a: pd.DataFrame, b: pd.DataFrame) -> PairedBlocks:
+    """Pair two sides' values of one metric on their common (fold, seed, volume) cells.
 
     Args:
-        a: values rows (``fold_idx``, ``seed``, ``id``, ``value``) of side A for ``metric``, at
-            most one row per (fold, seed, volume); without a ``seed`` column every row is seed 0.
+        a: values rows (``fold_idx``, ``seed``, ``id``, ``value``) of side A, at most one row
+            per (fold, seed, volume); without a ``seed`` column every row is seed 0.
         b: the same for side B.
-        metric: the metric, used as the value column's name of the returned tables.
-        pairing: ``volume`` (average each volume's pairs over its common (fold, seed) pairs) or
-            ``fold_volume`` (one unit per (fold, volume), averaged over its common seeds).
 
     Returns:
-        The aligned tables, units sorted, empty when nothing is common.
+        The blocks, runs and volumes sorted; a block keeps the volumes every one of its runs
+        scored (the others are counted in ``n_dropped``); empty when nothing is common.
     """
     # Plain dicts: these tables are small and pandas merges cost milliseconds each.
-    side_b = _keyed(b)
-    pairs = sorted((key, value, side_b[key]) for key, value in _keyed(a).items() if key in side_b)
-    unit_of = {key: key[2] if pairing == "volume" else f"{key[0]}:{key[2]}" for key, _, _ in pairs}
-    units: dict[str, list[tuple[float, float]]] = {}
-    for key, value_a, value_b in pairs:
-        units.setdefault(unit_of[key], []).append((value_a, value_b))
-    names = sorted(units)
-    means = np.array([np.mean(units[u], axis=0) for u in names]).reshape(-1, 2)
-    return PairedTables(
-        a=pd.DataFrame({"id": names, metric: means[:, 0]}),
-        b=pd.DataFrame({"id": names, metric: means[:, 1]}),
-        n_pairs=len(pairs),
-        n_volumes=len({key[2] for key, _, _ in pairs}),
-        n_folds=len({key[0] for key, _, _ in pairs}),
-        n_seeds=len({key[1] for key, _, _ in pairs}),
-        seed_means=_seed_means(pairs, unit_of),
+    side_a, side_b = _keyed(a), _keyed(b)
+    common = [key for key in side_a if key in side_b]
+    volumes_of: dict[RunKey, set[str]] = {}
+    for fold, seed, volume in common:
+        volumes_of.setdefault((fold, seed), set()).add(volume)
+    blocks_a, blocks_b, used = [], [], 0
+    for runs in _blocks(volumes_of):
+        shared = sorted(set.intersection(*(volumes_of[run] for run in runs)))
+        if not shared:
+            continue
+        blocks_a.append(np.array([[side_a[(*run, v)] for run in runs] for v in shared]))
+        blocks_b.append(np.array([[side_b[(*run, v)] for run in runs] for v in shared]))
+        used += len(shared) * len(runs)
+    return PairedBlocks(
+        a=tuple(blocks_a),
+        b=tuple(blocks_b),
+        n_pairs=used,
+        n_dropped=len(common) - used,
+        n_folds=len({key[0] for key in common}),
+        n_seeds=len({key[1] for key in common}),
     )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from minivess_kedro.metrics import bootstrap_paired_difference_ci
+from minivess_kedro.reporting.clustered import clustered_difference
 from minivess_kedro.reporting.pairing import pair_values
 from minivess_kedro.reporting.records import NO_POSTPROCESSING
 from minivess_kedro.reporting.report_settings import ReportSettings
@@ -30,12 +30,12 @@ EFFECT_COLUMNS: tuple[str, ...] = (
 def _effect(rows: pd.DataFrame, raw: pd.DataFrame | None, metric: str, settings: ReportSettings) -> dict:
     """One loss x post-processing x metric: ``rows`` post-processed, ``raw`` the ``none`` rows."""
     per_fold = fold_means(rows)["value"]
-    paired = pair_values(rows, raw if raw is not None else rows.iloc[:0], metric, settings.pairing)
+    paired = pair_values(rows, raw if raw is not None else rows.iloc[:0])
     diff, low, high = math.nan, math.nan, math.nan
     if paired.n_pairs:
-        a, b = paired.a[metric].to_numpy(), paired.b[metric].to_numpy()
-        diff = float(a.mean() - b.mean())
-        low, high = bootstrap_paired_difference_ci(a, b, **settings.bootstrap_kwargs())
+        # The same run-aware model as the loss comparisons: a post-processing helps some networks more.
+        result = clustered_difference(paired.differences, settings.confidence_level)
+        diff, low, high = result.estimate, result.ci_low, result.ci_high
     return {
         "metric": metric,
         "n_folds": int(rows["fold_idx"].nunique()),
@@ -53,13 +53,14 @@ def postprocessing_effect(values: pd.DataFrame, losses: Sequence[str], settings:
     Args:
         values: values rows of the losses, every post-processing.
         losses: the losses, in row order.
-        settings: metrics, pairing and bootstrap settings.
+        settings: metrics and confidence level.
 
     Returns:
         A table with :data:`EFFECT_COLUMNS`: ``mean`` is the mean over folds of the fold means;
         ``diff_to_none`` the mean paired difference (post-processed - raw) on the common
-        (fold, volume) pairs with its paired bootstrap interval; NaN where a loss has no ``none``
-        rows. ``none`` itself is listed with a difference of 0.
+        (fold, seed, volume) cells with its run-aware t interval
+        (:func:`~minivess_kedro.reporting.clustered.clustered_difference`: NaN with one run per
+        fold); NaN where a loss has no ``none`` rows. ``none`` itself is listed with a difference of 0.
     """
     groups = dict(list(values.groupby(["loss", "postprocessing", "metric"], sort=False)))
     rows = []

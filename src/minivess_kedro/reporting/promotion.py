@@ -1,10 +1,13 @@
 """Which registered model version each registry alias should point at, by the report's verdict.
 
 For each promoted metric ``m`` the alias ``best-<m>`` goes to a model of the winning loss: the loss
-that is significantly better than the reference on ``m`` (Holm-corrected, as in the comparisons
-table), the one with the best mean among several; when no loss is, the reference loss (a loss is
-promoted on evidence, never on a mean that the test cannot tell from the reference's). The
-``reference`` alias always goes to a model of the reference loss.
+that is significantly better than the reference on ``m`` (Holm over losses x primary metrics, as in
+the comparisons table) and non-inferior on the other primary metrics, the one whose interval's
+worse end is best among several; when no loss is, the reference loss (a loss is promoted on
+evidence, never on a mean that the test cannot tell from the reference's). The ``reference`` alias
+always goes to a model of the reference loss. Nothing is promoted from a selection-biased report
+or an incomplete grid, and a version is promoted only when its weights digest is that of the
+``best_model.pt`` its run's evaluation scored.
 
 A loss has one model per fold and seed. The alias goes to the one whose kept checkpoint had the
 highest validation DSC (ties: lowest fold, then seed): chosen on the volumes it was selected on,
@@ -52,10 +55,30 @@ ACTIONS: tuple[str, ...] = ("set", "moved", "kept", "removed", "none")
 
 @dataclass(frozen=True)
 class ModelVersion:
-    """A version of a registered model."""
+    """A version of a registered model, with the digests that tie it to the evaluated weights.
+
+    Attributes:
+        name: registered model name.
+        version: version number.
+        weights_sha256: the version's ``weights_sha256`` tag (empty: not recorded).
+        evaluated_sha256: digest of the ``best_model.pt`` the run's evaluation scored (empty:
+            not recorded).
+    """
 
     name: str
     version: str
+    weights_sha256: str = ""
+    evaluated_sha256: str = ""
+
+    def mismatch(self) -> str | None:
+        """Why this version may not be promoted for its run's verdict, or ``None``."""
+        if self.weights_sha256 and self.weights_sha256 == self.evaluated_sha256:
+            return None
+        return (
+            f"{self.name} version {self.version} holds weights {self.weights_sha256[:12] or '(digest not recorded)'} "
+            f"but the evaluated best_model.pt has {self.evaluated_sha256[:12] or '(digest not recorded)'}: the verdict "
+            "is not about this version (a stale registered_model.json?); re-run training and evaluation of that cell"
+        )
 
 
 @dataclass(frozen=True)
@@ -80,14 +103,43 @@ def alias_of(metric: str) -> str:
     return f"best-{metric}"
 
 
+def _other_primary(comparisons: pd.DataFrame, metric: str) -> list[str]:
+    """The report's primary metrics other than ``metric``, in table order."""
+    if "family" not in comparisons.columns:
+        return []
+    primary = comparisons[comparisons["family"] == "primary"]["metric"]
+    return [m for m in dict.fromkeys(primary) if m != metric]
+
+
+def _inferior_on(comparisons: pd.DataFrame, loss: str, metrics: Sequence[str]) -> list[str]:
+    """The metrics of ``metrics`` on which ``loss`` is not shown non-inferior to the reference."""
+    rows = comparisons[(comparisons["loss"] == loss) & comparisons["metric"].isin(metrics)]
+    shown = {str(r.metric) for r in rows.itertuples() if bool(r.non_inferior)}
+    return [m for m in metrics if m not in shown]
+
+
+def eligible_losses(comparisons: pd.DataFrame, metric: str) -> set[str]:
+    """The losses an alias on ``metric`` may go to: significantly better than the reference on it
+    (Holm over the primary family) and non-inferior on every other primary metric."""
+    others = _other_primary(comparisons, metric)
+    return {loss for loss in better_losses(comparisons, metric) if not _inferior_on(comparisons, loss, others)}
+
+
 def winning_loss(
     comparisons: pd.DataFrame, metric: str, reference: str, alpha: float, losses: Collection[str] = ()
 ) -> tuple[str | None, str]:
     """The loss the report's verdict promotes on ``metric``, and why.
 
+    A loss wins when it is significantly better than the reference on ``metric`` (Holm over the
+    family of primary metrics x losses) and its interval rules out being worse than the
+    reference by the non-inferiority margin on every other primary metric. Among several such
+    losses (never tested against each other) the one whose interval's worse end is best wins: the
+    choice least likely to be undone by the noise, not the largest mean.
+
     Args:
-        comparisons: the report's comparisons table (``loss``, ``metric``, ``mean_loss``,
-            ``mean_diff``, ``ci_low``, ``ci_high``, ``p_holm``, ``verdict``).
+        comparisons: the report's comparisons table (``loss``, ``metric``, ``family``,
+            ``mean_diff``, ``ci_low``, ``ci_high``, ``p_holm``, ``verdict``, ``margin``,
+            ``non_inferior``).
         metric: the metric.
         reference: the reference loss.
         alpha: the tests' family-wise error rate (only named in the reason).
@@ -102,20 +154,40 @@ def winning_loss(
         return reference, f"only the reference loss {reference} was run: nothing to compare on {metric}"
     if len(rows) == 0:
         return None, f"no paired comparison on {metric} (no run of the reference loss {reference!r}?): nothing promoted"
+    if (rows["verdict"] == "not testable").all():
+        return reference, (
+            f"one run per fold: the design cannot separate the losses from training noise on {metric}; "
+            f"the reference {reference} keeps it"
+        )
     better = rows[rows["verdict"] == "better"]
     if len(better) == 0:
         return reference, (
             f"no loss is significantly better than the reference {reference} on {metric} "
-            f"(Holm-corrected Wilcoxon, alpha {alpha:g}): the reference keeps it"
+            f"(run-aware t test, Holm over losses x primary metrics, alpha {alpha:g}): the reference keeps it"
         )
-    best = better.sort_values("mean_loss", ascending=not higher_is_better(metric), kind="stable").iloc[0]
+    others = _other_primary(comparisons, metric)
+    refused = {str(loss): _inferior_on(comparisons, str(loss), others) for loss in better["loss"]}
+    eligible = better[[not refused[str(loss)] for loss in better["loss"]]]
+    refusals = "; ".join(
+        f"{loss} is better on {metric} but not shown non-inferior on {', '.join(ms)}"
+        for loss, ms in refused.items()
+        if ms
+    )
+    if len(eligible) == 0:
+        return reference, f"{refusals} (margins in parameters_reporting.yml): the reference {reference} keeps it"
+    worse_end = "ci_low" if higher_is_better(metric) else "ci_high"
+    best = eligible.sort_values(worse_end, ascending=not higher_is_better(metric), kind="stable").iloc[0]
     reason = (
         f"{best['loss']} is significantly better than the reference {reference} on {metric}: difference "
         f"{best['mean_diff']:+.4g} [{best['ci_low']:.4g}, {best['ci_high']:.4g}], Holm p = {best['p_holm']:.3g}"
     )
-    if len(better) > 1:
-        others = ", ".join(sorted(set(better["loss"]) - {best["loss"]}))
-        reason += f"; also better than the reference: {others} (not tested against each other; best mean chosen)"
+    if others:
+        reason += f", and non-inferior on {', '.join(others)}"
+    if len(eligible) > 1:
+        rest = ", ".join(sorted(set(eligible["loss"]) - {best["loss"]}))
+        reason += f"; also eligible: {rest} (not tested against each other; the best worse-end of the interval chosen)"
+    if refusals:
+        reason += f"; {refusals}"
     return str(best["loss"]), reason
 
 
@@ -162,6 +234,10 @@ def _candidates(runs: Sequence[RunRecord], versions: Mapping[str, ModelVersion],
     return sorted(found, key=order)
 
 
+def _key(model: ModelVersion) -> tuple[str, str]:
+    return model.name, model.version
+
+
 class _Alias:
     """One alias across the study's registered model names: where it points now, and which of
     those places hold a model trained on other data (never moved or removed by this report)."""
@@ -178,8 +254,8 @@ class _Alias:
 
     def loss_pointed_at(self, runs: Sequence[RunRecord], versions: Mapping[str, ModelVersion]) -> set[str]:
         """The losses of the reported runs whose model the alias points at now."""
-        on = {ModelVersion(name, version) for name, version in self.ours.items()}
-        return {run.loss for run in runs if versions.get(run.run_id) in on}
+        on = set(self.ours.items())
+        return {run.loss for run in runs if run.run_id in versions and _key(versions[run.run_id]) in on}
 
 
 def _empty_row(alias: str, metric: str, loss: str | None) -> dict:
@@ -226,6 +302,10 @@ def _rows(state: _Alias, metric: str, loss: str | None, candidates: list[_Candid
         name = candidates[0].model.name
         return [_left(alias, metric, loss, name, state.foreign[name], reason)]
     previous = state.ours.get(chosen.model.name, "")
+    mismatch = chosen.model.mismatch()
+    if mismatch:  # the registry would name other weights than the ones the verdict is about
+        why = f"{reason}; refused: {mismatch}; the alias is left as it is"
+        return [_empty_row(alias, metric, loss) | {"model_name": chosen.model.name, "action": "none", "reason": why}]
     if kept:
         action, why = "kept", "verdict unchanged"
     elif previous:
@@ -262,8 +342,12 @@ def plan_promotions(
     reference: str,
     current: Mapping[tuple[str, str], AliasTarget],
     settings: PromotionSettings,
+    refusal: str | None = None,
 ) -> pd.DataFrame:
     """Where each alias should point after this report.
+
+    Nothing moves when the report itself cannot carry a verdict (``refusal``: selection-biased
+    numbers, an incomplete grid): every alias is left as it is and the reason says why.
 
     An alias already on a model of a loss that is still significantly better than the reference
     stays there, even when another better loss now has the higher mean (the two were never tested
@@ -278,23 +362,32 @@ def plan_promotions(
         reference: the reference loss.
         current: ``(model name, alias)`` -> where the alias points now.
         settings: which aliases.
+        refusal: why the report may not promote at all (``None``: it may).
 
     Returns:
         The rows (:data:`PROMOTION_COLUMNS`): per alias one row, the ``best-<metric>`` ones in the
         order of ``settings.metrics``, then the reference alias; plus a ``removed`` row for each
         other model name of the study that held the alias.
     """
+    aliases = [(alias_of(m), m) for m in settings.metrics]
+    if refusal:
+        aliases += [(settings.reference_alias, "")] if settings.reference_alias else []
+        rows = [
+            _empty_row(alias, metric, None) | {"action": "none", "reason": f"promotion refused: {refusal}"}
+            for alias, metric in aliases
+        ]
+        return pd.DataFrame(rows, columns=list(PROMOTION_COLUMNS))
     fingerprints = {run.tags.get("dataset_fingerprint", "") for run in runs} - {""}
     rows = []
     for metric in settings.metrics:
         state = _Alias(alias_of(metric), current, fingerprints)
         loss, reason = winning_loss(comparisons, metric, reference, settings.alpha, {run.loss for run in runs})
-        better = better_losses(comparisons, metric)
-        staying = sorted((state.loss_pointed_at(runs, versions) & better) - {loss})
-        if loss in better and staying:
+        eligible = eligible_losses(comparisons, metric)
+        staying = sorted((state.loss_pointed_at(runs, versions) & eligible) - {loss})
+        if loss in eligible and staying:
             reason += (
-                f"; the alias stays on {staying[0]}, also significantly better than the reference "
-                f"(the two were not tested against each other)"
+                f"; the alias stays on {staying[0]}, also significantly better than the reference and non-inferior "
+                f"on the other primary metrics (the two were not tested against each other)"
             )
             loss = staying[0]
         candidates = [] if loss is None else _candidates(runs, versions, loss)

@@ -16,6 +16,7 @@ from minivess_kedro.reporting.design import StudyDesign, study_design
 from minivess_kedro.reporting.document import to_html, to_markdown
 from minivess_kedro.reporting.examples import examples_figure
 from minivess_kedro.reporting.figures import dsc_vs_cldice, metric_boxplots, placeholder, training_curves
+from minivess_kedro.reporting.grid import check_grid
 from minivess_kedro.reporting.metric_info import distance_unit
 from minivess_kedro.reporting.postprocessing_effect import postprocessing_effect
 from minivess_kedro.reporting.promotion import AliasTarget, ModelVersion, PromotionSettings, plan_promotions
@@ -106,6 +107,29 @@ def _figures(
     }
 
 
+def _complete_grid(runs: Sequence[RunRecord], settings: ReportSettings) -> tuple[list[RunRecord], str | None]:
+    """The runs of the (fold, seed) cells every loss has, and a note when some were left out
+    (:func:`~minivess_kedro.reporting.grid.check_grid`: an error unless restricting is asked for)."""
+    cells = pd.DataFrame(
+        {"loss": [r.loss for r in runs], "fold_idx": [r.fold_idx for r in runs], "seed": [r.seed for r in runs]}
+    )
+    kept, note = check_grid(cells, sorted(set(cells["loss"])), settings.restrict_to_shared_cells)
+    shared = set(zip(kept["loss"], kept["fold_idx"], kept["seed"], strict=True))
+    return [r for r in runs if (r.loss, r.fold_idx, r.seed) in shared], note
+
+
+def _refusal(biased: bool, grid_note: str | None) -> str | None:
+    """Why this report may not move any registry alias, or ``None``."""
+    if biased:
+        return (
+            "the numbers are selection-biased (scored on the volumes the checkpoints were selected on): "
+            "no verdict to promote on"
+        )
+    if grid_note:
+        return "the grid is incomplete (the losses were not all run on the same (fold, seed) cells)"
+    return None
+
+
 def build_report(
     runs: Sequence[RunRecord],
     baselines: pd.DataFrame | None,
@@ -129,7 +153,8 @@ def build_report(
             section (its ``splits.*`` rows left out when the runs declare their protocol). For runs
             without a ``protocol`` tag, ``checkpoint_selected_on_reported_volumes`` (top level or
             under ``splits``) flags selection bias; runs tagged ``previous`` are always flagged.
-        settings: reference loss, metrics, post-processing, bootstrap, pairing.
+        settings: reference loss, metrics (primary, secondary), post-processing, bootstrap,
+            non-inferiority margins, what to do with an incomplete grid.
         promotion: which registry aliases the verdict sets (``None``: no promotion section).
         versions: run id -> the registered model version it evaluated.
         current_aliases: ``(model name, alias)`` -> where the alias points now.
@@ -139,10 +164,11 @@ def build_report(
 
     Raises:
         ValueError: on no runs, a run lacking a metric column, two runs of one loss, fold and
-            seed, runs trained or evaluated under different settings (one error naming each
-            setting and which runs have which value), runs with and without test rows, a
-            protocol that contradicts the tables, a missing post-processing, bad baselines or
-            examples.
+            seed, losses run on different (fold, seed) cells (one error listing the missing ones,
+            unless ``settings.restrict_to_shared_cells``), runs trained or evaluated under
+            different settings (one error naming each setting and which runs have which value),
+            runs with and without test rows, a protocol that contradicts the tables, a missing
+            post-processing, bad baselines or examples.
     """
     if not isinstance(protocol, Mapping):
         raise ValueError(f"protocol must be a mapping, got {type(protocol).__name__}.")
@@ -151,6 +177,7 @@ def build_report(
     validate_examples(examples)
     split = report_split(runs)
     _check_postprocessing(runs, split, settings.postprocessing)
+    runs, grid_note = _complete_grid(runs, settings)
     every = run_values(runs, split, settings.metrics)
     main = every[every["postprocessing"] == settings.postprocessing]
     design = study_design(runs, split, main)
@@ -172,17 +199,19 @@ def build_report(
     unit = distance_unit(protocol, table_distance_units(runs, baselines))
     entries = [(loss, "loss") for loss in losses] + [(m, "baseline") for m in methods]
     figures = _figures(runs, values, entries, losses, examples, settings, unit)
+    biased = selection_biased(split, protocol, design.protocol if design.declared else None)
+    refusal = _refusal(biased, grid_note)
     promotions = (
         pd.DataFrame()
         if promotion is None
         else plan_promotions(
-            runs, versions or {}, comparisons, settings.reference_loss, current_aliases or {}, promotion
+            runs, versions or {}, comparisons, settings.reference_loss, current_aliases or {}, promotion, refusal
         )
     )
     content = ReportContent(
         settings=settings,
         split=split,
-        biased=selection_biased(split, protocol, design.protocol if design.declared else None),
+        biased=biased,
         unit=unit,
         runs=tuple(runs),
         protocol=protocol,
@@ -194,7 +223,7 @@ def build_report(
         design=design,
         comparison_note=comparison_note,
         comparison_caveat=power_caveat(comparisons, settings) if len(comparisons) else None,
-        notes=(base_note,) if base_note else (),
+        notes=tuple(note for note in (grid_note, base_note) if note),
         caveats=tuple(consistency_caveats(runs)),
         promotions=promotions,
         promotion_enabled=promotion is None or promotion.enabled,

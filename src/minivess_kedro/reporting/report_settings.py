@@ -1,15 +1,18 @@
-"""Settings of one report: reference loss, metrics, post-processing and bootstrap."""
+"""Settings of one report: reference loss, metrics, post-processing, bootstrap and test families."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from minivess_kedro.metrics import METRIC_KEYS
 from minivess_kedro.metrics.bootstrap import DEFAULT_BOOTSTRAP, check_bootstrap_args
 
-Pairing = Literal["volume", "fold_volume"]
-PAIRINGS: tuple[str, ...] = ("volume", "fold_volume")
+#: The primary metrics when none are named (those of them that are reported).
+DEFAULT_PRIMARY: tuple[str, ...] = ("dsc", "cldice", "hd95")
+#: Non-inferiority margins, in each metric's unit (distances in the tables' unit, µm by default).
+DEFAULT_MARGINS: Mapping[str, float] = {"dsc": 0.01, "cldice": 0.01, "nsd": 0.01, "hd95": 2.0, "masd": 1.0}
 
 
 @dataclass(frozen=True)
@@ -25,16 +28,18 @@ class ReportSettings:
         confidence_level: of every interval; ``1 - confidence_level`` is also the family-wise
             error rate of the Holm-corrected tests.
         seed: bootstrap seed (the same inputs and seed give the same report).
-        pairing: unit of the paired statistics. ``volume`` (default): a loss's fold-k run is
-            paired with the reference's fold-k run on each common volume, and each volume's
-            paired values are averaged over the common folds, so that n is the number of test
-            volumes. ``fold_volume``: the (fold, volume) pairs are pooled as if independent (the
-            same test volume then counts once per fold; p-values come out smaller than the data
-            support, see docs/reporting.md).
+        primary_metrics: the metrics the verdicts and promotions are about: one Holm family of
+            (loss x primary metric) tests; the other metrics form a second family. Empty: those
+            of :data:`DEFAULT_PRIMARY` that are reported (else the first metric).
+        non_inferiority_margins: per metric, how much worse than the reference a loss may be
+            and still count as not worse (its interval must exclude a larger loss); a primary
+            metric without one takes :data:`DEFAULT_MARGINS`.
+        restrict_to_shared_cells: on an incomplete grid (losses run on different (fold, seed)
+            cells), report on the cells every loss has (and promote nothing) instead of raising.
 
     Raises:
-        ValueError: on an empty reference loss or metric list, repeated metrics, an unknown
-            pairing or bad bootstrap settings.
+        ValueError: on an empty reference loss or metric list, repeated metrics, a primary
+            metric that is not reported, a negative or missing margin or bad bootstrap settings.
     """
 
     reference_loss: str = "dice_ce"
@@ -44,7 +49,9 @@ class ReportSettings:
     n_resamples: int = DEFAULT_BOOTSTRAP.n_resamples
     confidence_level: float = DEFAULT_BOOTSTRAP.confidence_level
     seed: int = DEFAULT_BOOTSTRAP.seed
-    pairing: Pairing = "volume"
+    primary_metrics: tuple[str, ...] = ()
+    non_inferiority_margins: Mapping[str, float] = field(default_factory=dict)
+    restrict_to_shared_cells: bool = False
 
     def __post_init__(self) -> None:
         method = check_bootstrap_args(self.bootstrap_method, self.n_resamples, self.confidence_level)
@@ -54,8 +61,25 @@ class ReportSettings:
             raise ValueError("reference_loss is empty: name the loss the others are compared with.")
         if not self.metrics or len(set(self.metrics)) != len(self.metrics):
             raise ValueError(f"metrics must be a non-empty list without repeats, got {list(self.metrics)}.")
-        if self.pairing not in PAIRINGS:
-            raise ValueError(f"pairing must be one of {PAIRINGS}, got {self.pairing!r}.")
+        primary = tuple(self.primary_metrics) or (
+            tuple(m for m in DEFAULT_PRIMARY if m in self.metrics) or self.metrics[:1]
+        )
+        unknown = sorted(set(primary) - set(self.metrics))
+        if unknown or len(set(primary)) != len(primary):
+            raise ValueError(
+                f"primary_metrics {list(primary)}: {unknown or 'repeats'} not among the reported metrics "
+                f"{list(self.metrics)}."
+            )
+        object.__setattr__(self, "primary_metrics", primary)
+        margins = {**{m: DEFAULT_MARGINS[m] for m in primary if m in DEFAULT_MARGINS}, **self.non_inferiority_margins}
+        bad = {m: v for m, v in margins.items() if not (isinstance(v, int | float) and v >= 0)}
+        missing = sorted(set(primary) - set(margins))
+        if bad or missing:
+            raise ValueError(
+                f"non_inferiority_margins: {'negative or not a number ' + str(bad) if bad else ''}"
+                f"{'no margin for primary metrics ' + str(missing) if missing else ''}."
+            )
+        object.__setattr__(self, "non_inferiority_margins", {m: float(v) for m, v in margins.items()})
         if not self.postprocessing:
             raise ValueError("postprocessing is empty: use 'none' for the raw predictions.")
 
@@ -63,6 +87,10 @@ class ReportSettings:
     def alpha(self) -> float:
         """Family-wise error rate of the Holm-corrected tests."""
         return 1.0 - self.confidence_level
+
+    def margin(self, metric: str) -> float:
+        """The non-inferiority margin of ``metric`` (NaN when it has none)."""
+        return self.non_inferiority_margins.get(metric, math.nan)
 
     def bootstrap_kwargs(self) -> dict:
         """Keyword arguments of the metrics package's bootstrap functions."""

@@ -74,6 +74,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "seed": "params:seed",
                     "fold_split": "fold_split",
                     "registered_model": "registered_model",
+                    "best_model": "best_model",
                 },
                 outputs=[
                     "evaluation_metrics",

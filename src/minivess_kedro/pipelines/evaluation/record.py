@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import torch
 
+from minivess_kedro.training.distributed import state_digest
 from minivess_kedro.training.lineage import check_same_model
 
 
@@ -33,6 +35,7 @@ def record_evaluation(
     seed: int,
     fold_split: dict,
     registered_model: dict,
+    best_model: dict[str, torch.Tensor],
 ) -> tuple[dict, dict, pd.DataFrame, dict, dict]:
     """The evaluation's summary as run metrics, and the evaluated model's lineage, training
     history and registry record beside the metrics: a re-evaluation (``--pipelines evaluation``)
@@ -47,7 +50,9 @@ def record_evaluation(
         last_evaluated_run, evaluated_registered_model)``: the metrics as ``{name: {"value",
         "step": 0}}``, the lineage and the history unchanged, ``{"loss", "fold_idx", "seed"}`` of
         the evaluated cell (the reporting pipeline runs after it), and the training's
-        ``{"run_id", "registered_model", "version"}`` (empty strings when it registered none).
+        ``{"run_id", "registered_model", "version"}`` (empty strings when it registered none)
+        with ``evaluated_weights_sha256``, the digest of the ``best_model.pt`` whose predictions
+        were scored: a promotion checks it against the registered version's own digest.
     """
     stamps = set(volume_metrics["lineage_sha256"]) if "lineage_sha256" in volume_metrics.columns else {""}
     check_same_model(
@@ -55,4 +60,5 @@ def record_evaluation(
     )
     metrics = {name: {"value": value, "step": 0} for name, value in summary_metrics(metrics_summary).items()}
     cell = {"loss": loss, "fold_idx": fold_split["fold_idx"], "seed": seed}
-    return metrics, model_lineage, training_history, cell, dict(registered_model)
+    evaluated = dict(registered_model) | {"evaluated_weights_sha256": state_digest(best_model)}
+    return metrics, model_lineage, training_history, cell, evaluated

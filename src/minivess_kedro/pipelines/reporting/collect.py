@@ -13,6 +13,7 @@ from minivess_kedro.pipelines.reporting.params import ReportingParams
 from minivess_kedro.sweep.grid import Cell
 
 logger = logging.getLogger(__name__)
+_MODEL_KEYS = ("name", "version", "weights_sha256", "evaluated_weights_sha256")
 
 
 def _table(study_runs: StudyRuns, run_id: str, name: str) -> pd.DataFrame:
@@ -44,8 +45,9 @@ def collect_study_runs(
 
     Returns:
         ``(runs, volume_metrics, histories)``: one row per run (id, loss, fold, seed, start time,
-        tags, params as JSON, the registered model name and version it evaluated, empty when
-        none); the per-volume metrics and the epoch histories with a ``run_id``
+        tags, params as JSON, the registered model name and version it evaluated, that
+        version's ``weights_sha256`` tag and the digest of the weights the evaluation scored, empty
+        when none); the per-volume metrics and the epoch histories with a ``run_id``
         column.
 
     Raises:
@@ -73,7 +75,7 @@ def collect_study_runs(
     rows, tables, histories = [], [], []
     for (loss, fold_idx, seed), run in sorted(latest.items()):
         run_id = run.run_id
-        model_name, model_version = study_mlflow_runs.model_version(run_id) or ("", "")
+        model = study_mlflow_runs.evaluated_model(run_id) or dict.fromkeys(_MODEL_KEYS, "")
         rows.append(
             {
                 "run_id": run_id,
@@ -83,8 +85,10 @@ def collect_study_runs(
                 "start_time": run.start_time,
                 "tags": pd.Series(run.tags).to_json(),
                 "params": pd.Series(run.params | _lineage_params(study_mlflow_runs, run_id)).to_json(),
-                "model_name": model_name,
-                "model_version": model_version,
+                "model_name": model["name"],
+                "model_version": model["version"],
+                "model_weights_sha256": model["weights_sha256"],
+                "evaluated_weights_sha256": model["evaluated_weights_sha256"],
             }
         )
         tables.append(_table(study_mlflow_runs, run_id, "volume_metrics").assign(run_id=run_id))

@@ -55,7 +55,9 @@ def _versions(runs: pd.DataFrame) -> dict[str, ModelVersion]:
     for row in runs.itertuples():
         name, version = as_text(row.model_name), as_text(row.model_version)
         if name and version:
-            found[row.run_id] = ModelVersion(name, version)
+            registered = as_text(getattr(row, "model_weights_sha256", ""))
+            evaluated = as_text(getattr(row, "evaluated_weights_sha256", ""))
+            found[row.run_id] = ModelVersion(name, version, registered, evaluated)
     return found
 
 
@@ -113,7 +115,9 @@ def build_study_report(
     settings = ReportSettings(
         reference_loss=params.reference_loss,
         postprocessing=params.postprocessing,
-        pairing=params.pairing,
+        primary_metrics=params.primary_metrics,
+        non_inferiority_margins=params.non_inferiority_margins,
+        restrict_to_shared_cells=params.restrict_to_shared_cells,
         bootstrap_method=params.bootstrap.method,
         n_resamples=params.bootstrap.n_resamples,
         confidence_level=params.bootstrap.confidence_level,
