@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from minivess_kedro.pipelines.reporting.params import PromotionParams, ReportingParams
-from minivess_kedro.reporting import RunRecord
+from minivess_kedro.reporting import ReportSettings, RunRecord, build_report
 from minivess_kedro.reporting.promotion import (
     AliasTarget,
     ModelVersion,
@@ -18,6 +18,7 @@ from minivess_kedro.reporting.promotion import (
     plan_promotions,
     winning_loss,
 )
+from tests.reporting import fakes
 
 NAME = "minivess-dynunet"
 
@@ -268,3 +269,18 @@ def test_an_alias_stays_on_a_loss_still_significantly_better_when_another_has_th
     assert "the alias stays on cbdice, also significantly better than the reference" in row["reason"]
     fresh = _plan(comparisons=both, metrics=("dsc",)).loc["best-dsc"]
     assert (fresh["loss"], fresh["version"]) == ("cldice", "6")  # no alias yet: the best worse end
+
+
+def test_build_report_refuses_promotion_on_selection_biased_numbers_and_on_a_restricted_grid() -> None:
+    versions = {r.run_id: ModelVersion(NAME, str(i), f"w{i}", f"w{i}") for i, r in enumerate(fakes.make_runs())}
+    settings = ReportSettings(n_resamples=999)
+    biased = build_report(
+        fakes.make_runs(test=False), None, [], fakes.PROTOCOL, settings, PromotionSettings(), versions, {}
+    )
+    assert biased.selection_biased and set(biased.promotions["action"]) == {"none"}
+    assert biased.promotions["reason"].str.startswith("promotion refused: the numbers are selection-biased").all()
+    runs = [r for r in fakes.make_runs() if not (r.loss == "cldice" and r.fold_idx == 1)]
+    restricted = ReportSettings(n_resamples=999, restrict_to_shared_cells=True)
+    partial = build_report(runs, None, [], fakes.PROTOCOL, restricted, PromotionSettings(), versions, {})
+    assert set(partial.promotions["action"]) == {"none"}
+    assert partial.promotions["reason"].str.contains("the grid is incomplete").all()
