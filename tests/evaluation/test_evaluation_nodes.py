@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from minivess_kedro.io import NiftiVolume
-from minivess_kedro.metrics import evaluate_pair
+from minivess_kedro.metrics import compute_nsd, evaluate_pair
 from minivess_kedro.models import DynUNetConfig, build_dynunet
 from minivess_kedro.pipelines.evaluation.baselines import evaluate_baselines
 from minivess_kedro.pipelines.evaluation.nodes import predict_volumes, score_predictions, summarise_evaluation
@@ -45,7 +45,7 @@ RUN = {"loss": "dice_ce", "seed": 0, "dataset_fingerprint": {"fingerprint": "abc
 
 
 def _manifest() -> pd.DataFrame:
-    """Three volumes of spacing (1, 1, 2) and one coarser in z: the dataset's coarsest voxel is 2.5."""
+    """Three volumes of spacing (1, 1, 2) and one coarser in z (the dataset's coarsest voxel is 2.5)."""
     spacings = [SPACING, SPACING, SPACING, (0.5, 0.5, 2.5)]
     return pd.DataFrame(
         [
@@ -81,8 +81,9 @@ def test_known_predictions_give_the_metrics_of_the_metrics_package(params, tmp_p
     )
 
     raw_test = table[(table["id"] == "mv03") & (table["postprocessing"] == "none")].iloc[0]
-    expected = evaluate_pair(prediction, labels["mv03"], SPACING, nsd_tau=2.5)  # auto: the coarsest voxel
-    assert params["evaluation"]["nsd_tau"] == "auto" and set(table["nsd_tau"]) == {2.5}
+    expected = evaluate_pair(prediction, labels["mv03"], SPACING, nsd_tau=2.0)  # auto: the volume's coarsest voxel
+    assert params["evaluation"]["nsd_tau"] == "auto" and set(table["nsd_tau"]) == {2.0}  # not mv04's 2.5
+    assert set(table["nsd_tau_rule"]) == {"auto"}
     for metric in ("dsc", "cldice", "masd", "hd95", "nsd", "betti0_error"):
         assert raw_test[metric] == pytest.approx(expected[metric], rel=1e-12), metric
     assert raw_test["split"] == "test" and raw_test["betti0_error"] == 1
@@ -99,6 +100,72 @@ def test_known_predictions_give_the_metrics_of_the_metrics_package(params, tmp_p
     }
     logged = summary_metrics(summary)
     assert logged["test_dsc"] == pytest.approx(expected["dsc"]) and logged["test_components_dsc"] == 1.0
+
+
+#: Two volumes of different sampling: a fine one (tolerance 1.0 um) and a coarse one (3.0 um).
+MIXED_SPACINGS = {"mv02": (0.5, 0.5, 1.0), "mv03": (1.0, 1.0, 3.0)}
+
+
+def _mixed_manifest() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"volume_id": i, "spacing_h_um": h, "spacing_w_um": w, "spacing_d_um": d}
+            for i, (h, w, d) in {"mv01": SPACING, **MIXED_SPACINGS}.items()
+        ]
+    )
+
+
+def _shifted_predictions() -> tuple[dict, dict, dict]:
+    """Each label of :data:`MIXED_SPACINGS` predicted 3 voxels off along h (1.5 um on the fine volume)."""
+    labels = {k: v for k, v in _labels().items() if k in MIXED_SPACINGS}
+    shifted = {k: np.roll(v, 3, axis=0) for k, v in labels.items()}
+    predictions = {
+        f"none/{k}": (lambda k=k: NiftiVolume.from_array(shifted[k], MIXED_SPACINGS[k])) for k in MIXED_SPACINGS
+    }
+    raw_labels = {k: (lambda k=k: NiftiVolume.from_array(labels[k], MIXED_SPACINGS[k])) for k in MIXED_SPACINGS}
+    return predictions, raw_labels, {k: (shifted[k], labels[k]) for k in MIXED_SPACINGS}
+
+
+def test_auto_scores_each_volume_at_its_own_coarsest_spacing(params) -> None:
+    """``nsd_tau: auto`` is per volume: the fine volume is scored at 1 um, not at the coarse
+    volume's 3 um, under which its 1.5 um shift would count as a perfect NSD."""
+    predictions, raw_labels, masks = _shifted_predictions()
+
+    table = score_predictions(
+        predictions, _lineage(), raw_labels, _fold(), _lineage(), _mixed_manifest(), params["evaluation"]
+    ).set_index("id")
+
+    assert table["nsd_tau"].to_dict() == {"mv02": 1.0, "mv03": 3.0} and set(table["nsd_tau_rule"]) == {"auto"}
+    for volume_id, (pred, ref) in masks.items():
+        spacing = MIXED_SPACINGS[volume_id]
+        expected = compute_nsd(pred, ref, spacing, tau=max(spacing))
+        assert table.loc[volume_id, "nsd"] == pytest.approx(expected, rel=1e-12), volume_id
+    fine = masks["mv02"]
+    assert table.loc["mv02", "nsd"] < 1.0 == compute_nsd(*fine, MIXED_SPACINGS["mv02"], tau=3.0)  # would saturate
+
+
+def test_a_fixed_tolerance_scores_every_volume_at_it(params) -> None:
+    predictions, raw_labels, masks = _shifted_predictions()
+    fixed = {**params["evaluation"], "nsd_tau": 1.2}
+
+    table = score_predictions(
+        predictions, _lineage(), raw_labels, _fold(), _lineage(), _mixed_manifest(), fixed
+    ).set_index("id")
+
+    assert set(table["nsd_tau"]) == {1.2} and set(table["nsd_tau_rule"]) == {"fixed"}
+    for volume_id, (pred, ref) in masks.items():
+        expected = compute_nsd(pred, ref, MIXED_SPACINGS[volume_id], tau=1.2)
+        assert table.loc[volume_id, "nsd"] == pytest.approx(expected, rel=1e-12), volume_id
+
+
+def test_a_volume_the_manifest_does_not_list_is_refused_before_scoring(params) -> None:
+    predictions, raw_labels, _ = _shifted_predictions()
+    manifest = _mixed_manifest()
+    with pytest.raises(ValueError, match=r"volumes \['mv03'\] are not in the volume manifest"):
+        score_predictions(
+            predictions, _lineage(), raw_labels, _fold(), _lineage(), manifest[manifest["volume_id"] != "mv03"],
+            params["evaluation"],
+        )
 
 
 def test_predictions_use_the_given_checkpoint(params) -> None:
@@ -144,6 +211,24 @@ def test_baselines_are_cached_per_dataset(params, tmp_path, monkeypatch) -> None
     again = evaluate_baselines(images, raw_labels, splits, {"fingerprint": "abc"}, _manifest(), evaluation)
     pd.testing.assert_frame_equal(again, first, check_dtype=False)
     assert len(list(tmp_path.glob("baselines_*.csv"))) == 1
+
+
+def test_baselines_are_scored_at_each_volume_s_tolerance_and_cached_per_rule(params, tmp_path) -> None:
+    """Baselines follow the same rule as the runs, and a table cached under a fixed tolerance is not
+    read back under ``auto`` even where the numbers would coincide."""
+    _, raw_labels, _ = _shifted_predictions()
+    bright = {k: (100 + 800 * raw_labels[k]().array.astype(np.uint16)).astype(np.uint16) for k in MIXED_SPACINGS}
+    images = {k: (lambda k=k: NiftiVolume.from_array(bright[k], MIXED_SPACINGS[k])) for k in MIXED_SPACINGS}
+    baselines = {**params["evaluation"]["baselines"], "cache_dir": str(tmp_path), "methods": ["otsu"]}
+    auto = {**params["evaluation"], "baselines": baselines}
+    splits = {"folds": [{"test": ["mv02"]}, {"test": ["mv03"]}]}
+
+    table = evaluate_baselines(images, raw_labels, splits, {"fingerprint": "abc"}, _mixed_manifest(), auto)
+    assert table.set_index("id")["nsd_tau"].to_dict() == {"mv02": 1.0, "mv03": 3.0}
+    assert set(table["nsd_tau_rule"]) == {"auto"}
+
+    evaluate_baselines(images, raw_labels, splits, {"fingerprint": "abc"}, _mixed_manifest(), auto | {"nsd_tau": 3.0})
+    assert len(list(tmp_path.glob("baselines_*.csv"))) == 2  # one table per rule
 
 
 def test_evaluation_refuses_volumes_the_model_trained_or_was_selected_on(params) -> None:

@@ -143,6 +143,22 @@ def test_a_changed_mask_or_setting_is_scored_afresh(params, monkeypatch, counted
     assert len(counted) == 4  # computed with another tolerance: none reusable
 
 
+def test_a_memo_scored_at_the_dataset_wide_tolerance_is_not_reused_under_auto(params, monkeypatch, counted) -> None:
+    """Scores of the former ``auto`` (the dataset's coarsest spacing, 2.5 um: mv04's z) are not the
+    scores of today's ``auto`` (each volume's own, 2 um here): scored afresh, never reused."""
+    monkeypatch.setattr(nodes, "segment_volume", _speckled)
+    dataset_wide = {**params["evaluation"], "nsd_tau": 2.5}
+    predictions, lineage, old_scores, raw_labels = _predict(params, _labels(), dataset_wide)
+    _, _, scores, _ = _predict(params, _labels())
+    assert {entry["nsd_tau"] for entry in old_scores.values()} == {2.5}
+    assert {entry["nsd_tau"] for entry in scores.values()} == {2.0}  # the memo keys on each volume's own
+
+    table = _score(params, predictions, lineage, raw_labels, old_scores)
+    assert len(counted) == 4 and set(table["nsd_tau"]) == {2.0}
+    fresh = _score(params, predictions, lineage, raw_labels, {})
+    pd.testing.assert_series_equal(table["nsd"], fresh["nsd"])
+
+
 def test_the_memo_file_is_optional_and_round_trips(tmp_path) -> None:
     dataset = ScoresMemoDataset(filepath=str(tmp_path / "prediction_scores.json"))
     assert dataset.load() == {} and dataset.exists()  # a run evaluated before the memo existed: nothing to reuse

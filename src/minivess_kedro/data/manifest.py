@@ -79,18 +79,19 @@ def dataset_fingerprint(manifest: pd.DataFrame) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-def coarsest_spacing_um(manifest: pd.DataFrame) -> float:
-    """The coarsest voxel dimension of the dataset: the largest spacing of any volume on any axis.
+def coarsest_spacing_by_volume(manifest: pd.DataFrame) -> dict[str, float]:
+    """Each volume's coarsest voxel dimension (its largest spacing on any axis), by volume id.
 
-    The default NSD tolerance: a tolerance at least one voxel wide on every axis of every volume,
-    so that a one-voxel boundary shift is within tolerance on every volume and the tolerance is the
-    same distance in micrometres for all of them (a fixed 1 um is below one voxel where z is coarse).
+    The NSD tolerance of ``evaluation.nsd_tau: auto``: one voxel on every axis of that volume, so
+    that a one-voxel boundary shift is within tolerance. Per volume, not the dataset's coarsest:
+    a tolerance of 16 in-plane voxels on a finely sampled volume makes its NSD saturate near 1.
 
     Raises:
-        ValueError: an empty manifest or one without spacing columns.
+        ValueError: an empty manifest or one without ids or spacing columns.
     """
-    columns = ["spacing_h_um", "spacing_w_um", "spacing_d_um"]
+    columns = ["volume_id", "spacing_h_um", "spacing_w_um", "spacing_d_um"]
     missing = [c for c in columns if c not in manifest.columns]
     if missing or manifest.empty:
         raise ValueError(f"the volume manifest has no spacing to derive the NSD tolerance from (missing {missing})")
-    return float(manifest[columns].to_numpy(dtype=float).max())
+    coarsest = manifest[columns[1:]].to_numpy(dtype=float).max(axis=1)
+    return {str(volume_id): float(value) for volume_id, value in zip(manifest["volume_id"], coarsest, strict=True)}

@@ -10,8 +10,8 @@ hook names and tags the run from what it runs on (DESIGN.md section 5):
   logs ``requirements.txt`` and ``git_commit.txt`` and closes the runs of its checkpoint folder that
   a kill -9 left RUNNING; a run that only evaluates takes ``protocol`` and ``compute_profile`` from
   the model's lineage (a re-evaluation does not describe today's configuration as the model's);
-- ``nsd_tau`` when the per-volume metrics are saved, ``evaluated=true`` when the evaluation's
-  record is;
+- ``nsd_tau`` when the per-volume metrics are saved (how NSD was scored: the fixed tolerance, or
+  ``auto (each volume's coarsest spacing)``), ``evaluated=true`` when the evaluation's record is;
 - any other run is named after what it does (``report``, ``data-preparation``, its node names),
   never like a cell.
 """
@@ -28,6 +28,7 @@ from kedro_mlflow.framework.hooks.mlflow_hook import mlflow_hook
 from mlflow import MlflowClient
 
 from minivess_kedro.framework.provenance import frozen_requirements, git_commit
+from minivess_kedro.metrics.tolerance import nsd_scoring
 from minivess_kedro.pipelines.parameters import parameters_hash
 from minivess_kedro.pipelines.training.params import TrainingParams
 
@@ -142,7 +143,8 @@ class StudyRunRecord:
     def after_dataset_saved(self, dataset_name: str, data: Any) -> None:
         if mlflow.active_run() is None:
             return
-        if dataset_name == "volume_metrics" and "nsd_tau" in data.columns and len(data):
-            mlflow.set_tag("nsd_tau", str(float(data["nsd_tau"].iloc[0])))  # the tolerance used (auto resolved)
-        elif dataset_name == "last_evaluated_run":
+        scoring = nsd_scoring(data) if dataset_name == "volume_metrics" and len(data) else None
+        if scoring is not None:  # the fixed tolerance, or "auto (each volume's coarsest spacing)"
+            mlflow.set_tag("nsd_tau", scoring)
+        if dataset_name == "last_evaluated_run":
             mlflow.set_tag("evaluated", "true")

@@ -78,9 +78,18 @@ class VolumePair:
     split: str = ""
 
 
+def _volume_tolerance(nsd_tau: float | Mapping[str, float], volume_id: str) -> float:
+    """The NSD tolerance of one volume: the common one, or its own from the mapping."""
+    if not isinstance(nsd_tau, Mapping):
+        return nsd_tau
+    if volume_id not in nsd_tau:
+        raise ValueError(f"no NSD tolerance was given for it (tolerances given for {len(nsd_tau)} other volumes)")
+    return nsd_tau[volume_id]
+
+
 def evaluate_volumes(
     pairs: Iterable[VolumePair],
-    nsd_tau: float = 1.0,
+    nsd_tau: float | Mapping[str, float] = 1.0,
     distance_units: DistanceUnits = "physical",
     progress: bool | None = None,
     known: Callable[[VolumePair], dict[str, Any] | None] | None = None,
@@ -89,7 +98,9 @@ def evaluate_volumes(
 
     Args:
         pairs: the volumes (a generator keeps only one volume in memory at a time).
-        nsd_tau: NSD tolerance, in the units of ``distance_units``.
+        nsd_tau: NSD tolerance, in the units of ``distance_units``: one for every volume, or
+            each volume's own by id (``evaluation.nsd_tau: auto``); the table's ``nsd_tau``
+            column holds the one each row was scored at.
         distance_units: ``"physical"`` or ``"voxel"``.
         progress: show a progress bar; ``None`` shows it only on a terminal.
         known: ``known(pair)`` is :func:`evaluate_pair`'s result for this pair with these settings
@@ -102,9 +113,10 @@ def evaluate_volumes(
     records = []
     for pair in tqdm(pairs, desc="metrics", unit="volume", disable=not show):
         try:
+            tau = _volume_tolerance(nsd_tau, pair.id)
             result = known(pair) if known is not None else None
             if result is None:
-                result = evaluate_pair(pair.pred, pair.ref, pair.spacing, nsd_tau, distance_units)
+                result = evaluate_pair(pair.pred, pair.ref, pair.spacing, tau, distance_units)
         except ValueError as err:
             raise ValueError(f"volume {pair.id!r}: {err}") from err
         records.append({"id": pair.id, "split": pair.split, **result})

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from minivess_kedro.metrics.tolerance import nsd_scoring
 from minivess_kedro.reporting.records import RunRecord
 
 #: Params that must agree: exact keys, and prefixes (a key starting with one).
@@ -41,7 +42,7 @@ FREE_PARAM_PREFIXES: tuple[str, ...] = (
 )
 #: Value shown for a setting a run does not have.
 ABSENT = "(absent)"
-#: Name of the resolved NSD tolerance among the settings.
+#: Name of how NSD was scored among the settings: the fixed tolerance, or ``auto`` (each volume's own).
 NSD_TAU = "nsd_tau (volume_metrics column)"
 
 
@@ -55,11 +56,10 @@ def _must_agree(key: str, has_lineage: bool) -> bool:
 
 
 def resolved_nsd_tau(table: pd.DataFrame) -> str | None:
-    """The ``nsd_tau`` a volume table was scored with, as text (``None`` without the column)."""
-    if "nsd_tau" not in table.columns:
-        return None
-    found = sorted({float(v) for v in pd.to_numeric(table["nsd_tau"]).dropna()})
-    return ", ".join(f"{v:g}" for v in found) if found else None
+    """How a volume table's NSD was scored, as text (``None`` without an ``nsd_tau`` column): the
+    fixed tolerance, or ``auto`` whatever each volume's own tolerance (see
+    :func:`~minivess_kedro.metrics.tolerance.nsd_scoring`)."""
+    return nsd_scoring(table)
 
 
 def run_settings(run: RunRecord) -> dict[str, str]:
@@ -99,10 +99,10 @@ def mixed_settings(runs: Sequence[RunRecord]) -> dict[str, dict[str, list[str]]]
 
     Compared across all runs: the ``protocol`` tag; the ``splitting.*``, ``training.max_epochs``,
     ``training.patience``, ``training.sliding_window.*`` and ``evaluation.*`` params (except
-    ``evaluation.bootstrap.*`` and ``evaluation.baselines.*``); the resolved ``nsd_tau`` column of
-    the volume tables. Compared among the runs of one loss: ``training.loss_kwargs.<loss>.*``. A
-    setting absent from every run is fine; absent from some runs is a value of its own
-    (:data:`ABSENT`).
+    ``evaluation.bootstrap.*`` and ``evaluation.baselines.*``); how the volume tables scored NSD
+    (their ``nsd_tau`` and ``nsd_tau_rule`` columns: a fixed tolerance, or ``auto`` at each volume's
+    own). Compared among the runs of one loss: ``training.loss_kwargs.<loss>.*``. A setting absent
+    from every run is fine; absent from some runs is a value of its own (:data:`ABSENT`).
 
     Args:
         runs: the runs of one report.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from minivess_kedro.metrics.tolerance import nsd_scoring, tolerance_range
 from minivess_kedro.reporting.records import RunRecord
 
 #: The protocols a study can run under.
@@ -31,7 +32,10 @@ class StudyDesign:
         folds: the folds run, sorted.
         seeds: the training seeds run, sorted.
         n_volumes: distinct volumes reported.
-        nsd_tau: the NSD tolerance the tables were scored with (``None`` when not recorded).
+        nsd_tau: how the tables scored NSD (:func:`~minivess_kedro.metrics.tolerance.nsd_scoring`:
+            the fixed tolerance as text, or ``auto`` at each volume's own; ``None`` when not recorded).
+        nsd_tau_range: the smallest and largest tolerance of the reported volumes' rows, in the
+            tables' distance unit (``None`` when not recorded).
         num_folds: the folds of the study's splits, from the models' records (``None`` when not
             recorded); more than ``len(folds)`` means some outer folds were not run.
     """
@@ -41,8 +45,9 @@ class StudyDesign:
     folds: tuple[int, ...]
     seeds: tuple[int, ...]
     n_volumes: int
-    nsd_tau: float | None = None
+    nsd_tau: str | None = None
     num_folds: int | None = None
+    nsd_tau_range: tuple[float, float] | None = None
 
     @property
     def nested(self) -> bool:
@@ -65,12 +70,14 @@ def declared_protocol(runs: Sequence[RunRecord]) -> str | None:
     return protocol
 
 
-def _nsd_tau(runs: Sequence[RunRecord]) -> float | None:
-    """The one ``nsd_tau`` of the volume tables (the runs were checked to agree on it)."""
-    found = {
-        float(v) for run in runs if "nsd_tau" in run.volume_metrics for v in run.volume_metrics["nsd_tau"].dropna()
-    }
-    return next(iter(found)) if len(found) == 1 else None
+def _scored_rows(runs: Sequence[RunRecord], split: str, reported: pd.DataFrame) -> pd.DataFrame:
+    """The runs' volume-table rows of the reported split and volumes (the runs agree on how NSD was scored)."""
+    ids = set(reported["id"].astype(str))
+    tables = [run.volume_metrics for run in runs if "nsd_tau" in run.volume_metrics.columns]
+    if not tables:
+        return pd.DataFrame()
+    rows = pd.concat(tables, ignore_index=True)
+    return rows[(rows["split"] == split) & rows["id"].astype(str).isin(ids)]
 
 
 def study_design(runs: Sequence[RunRecord], split: str, reported: pd.DataFrame) -> StudyDesign:
@@ -97,14 +104,16 @@ def study_design(runs: Sequence[RunRecord], split: str, reported: pd.DataFrame) 
     if protocol == "nested":
         _check_tested_once(runs)
     recorded = {run.params.get("lineage.splitting.num_folds") for run in runs} - {None}
+    scored = _scored_rows(runs, split, reported)
     return StudyDesign(
         protocol=protocol or ("holdout" if split == "test" else "previous"),
         declared=protocol is not None,
         folds=tuple(sorted({int(run.fold_idx) for run in runs})),
         seeds=tuple(sorted({int(run.seed) for run in runs})),
         n_volumes=int(reported["id"].nunique()),
-        nsd_tau=_nsd_tau(runs),
+        nsd_tau=nsd_scoring(scored),
         num_folds=int(float(recorded.pop())) if len(recorded) == 1 else None,
+        nsd_tau_range=tolerance_range(scored),
     )
 
 

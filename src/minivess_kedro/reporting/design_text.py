@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from minivess_kedro.metrics.tolerance import AUTO_SCORING
 from minivess_kedro.reporting import formatting as fmt
 from minivess_kedro.reporting.comparisons import MIN_SEEDS, SEEDS_RECOMMENDED
 from minivess_kedro.reporting.design import StudyDesign
@@ -60,10 +61,22 @@ def interval_sentence(design: StudyDesign, settings: ReportSettings) -> str:
 
 
 def tolerance_sentence(design: StudyDesign, unit: str) -> str:
-    """The NSD tolerance used, with its unit."""
-    if design.nsd_tau is None:
+    """The rule NSD was scored under, with the tolerances it gave the reported volumes and their unit."""
+    if design.nsd_tau is None or design.nsd_tau_range is None:
         return "NSD tolerance: not recorded in the volume tables (no `nsd_tau` column)."
-    return f"NSD tolerance τ = {design.nsd_tau:g} {unit} (the `nsd_tau` column of the volume tables)."
+    low, high = design.nsd_tau_range
+    span = f"{low:g} {unit}" if low == high else f"{low:g}-{high:g} {unit}"
+    column = "the `nsd_tau` column of the volume tables"
+    if design.nsd_tau == AUTO_SCORING:
+        # a dataset-wide tolerance would be many voxels wide on the finest volumes, saturating their NSD
+        spread = "" if low == high else "; volumes of different spacing are scored at different distances"
+        return (
+            f"NSD at each volume's own tolerance τ, its coarsest voxel spacing (`nsd_tau: auto`): {span} across the "
+            f"reported volumes{spread} ({column})."
+        )
+    if low == high:
+        return f"NSD tolerance τ = {span}, the same for every volume ({column})."
+    return f"NSD tolerance: {design.nsd_tau} ({span} across the reported volumes; {column})."
 
 
 def caveats(settings: ReportSettings) -> tuple[str, ...]:

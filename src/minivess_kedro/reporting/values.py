@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from minivess_kedro.metrics import worst_case_values
+from minivess_kedro.metrics.tolerance import nsd_scoring
 from minivess_kedro.reporting.records import RunRecord, with_postprocessing
 
 #: Columns of a values table.
@@ -95,7 +96,7 @@ def _baseline_rows(table: pd.DataFrame, split: str, ids: Sequence[str]) -> pd.Da
     return table
 
 
-def incomparable_baselines(baselines: pd.DataFrame | None, nsd_tau: float | None, protocol: str) -> str | None:
+def incomparable_baselines(baselines: pd.DataFrame | None, nsd_tau: str | None, protocol: str) -> str | None:
     """Why the baselines cannot stand beside the runs' numbers, or ``None`` when they can.
 
     The baselines table is cached per dataset and rewritten by whichever evaluation ran last: after
@@ -103,9 +104,10 @@ def incomparable_baselines(baselines: pd.DataFrame | None, nsd_tau: float | None
     threshold fitted on the volumes it scores) or another tolerance than the runs.
 
     Args:
-        baselines: the per-volume baselines table; its optional ``nsd_tau`` and ``protocol``
-            columns are compared.
-        nsd_tau: the runs' NSD tolerance (``None``: not recorded, not compared).
+        baselines: the per-volume baselines table; its optional ``nsd_tau`` (with
+            ``nsd_tau_rule``) and ``protocol`` columns are compared.
+        nsd_tau: how the runs scored NSD (:func:`~minivess_kedro.metrics.tolerance.nsd_scoring`: the
+            fixed tolerance, or ``auto`` at each volume's own; ``None``: not recorded, not compared).
         protocol: the runs' protocol.
 
     Returns:
@@ -114,12 +116,9 @@ def incomparable_baselines(baselines: pd.DataFrame | None, nsd_tau: float | None
     if baselines is None or len(baselines) == 0:
         return None
     problems = []
-    if nsd_tau is not None and "nsd_tau" in baselines.columns:
-        found = sorted({float(v) for v in pd.to_numeric(baselines["nsd_tau"]).dropna()})
-        if found != [float(nsd_tau)]:
-            problems.append(
-                f"scored with NSD tolerance {', '.join(f'{v:g}' for v in found)} where the runs used {nsd_tau:g}"
-            )
+    scoring = nsd_scoring(baselines)
+    if nsd_tau is not None and scoring is not None and scoring != nsd_tau:
+        problems.append(f"scored with NSD tolerance {scoring} where the runs used {nsd_tau}")
     if "protocol" in baselines.columns:
         found = sorted(set(baselines["protocol"].dropna().astype(str)))
         if found != [protocol]:

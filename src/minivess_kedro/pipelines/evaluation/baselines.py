@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 
 from minivess_kedro.baselines import FrangiSettings, fit_frangi_threshold, frangi_segmentation, otsu_segmentation
-from minivess_kedro.data.manifest import coarsest_spacing_um
 from minivess_kedro.data.splits import split_protocol
 from minivess_kedro.io import NiftiVolume, atomic_write_text
 from minivess_kedro.metrics import VolumePair, evaluate_volumes
@@ -22,13 +21,14 @@ Loaders = dict[str, Callable[[], NiftiVolume]]
 
 
 def _cache_key(
-    groups: list[tuple[list[str], list[str]]], fingerprint: dict, params: EvaluationParams, tau: float, protocol: str
+    groups: list[tuple[list[str], list[str]]], fingerprint: dict, params: EvaluationParams, protocol: str
 ) -> str:
     record = {
         "fingerprint": fingerprint["fingerprint"],
         "groups": groups,
         "baselines": params.baselines.model_dump(mode="json", exclude={"cache_dir"}),
-        "nsd_tau": tau,
+        # auto by name, not by a resolved number: a table cached under the old dataset-wide auto is not reused
+        "nsd_tau": params.nsd_tau if params.nsd_tau == "auto" else float(params.nsd_tau),
         "distance_units": params.distance_units,
         "protocol": protocol,
     }
@@ -63,14 +63,14 @@ def evaluate_baselines(
     scored and fitting volumes follow the protocol (see :func:`baseline_groups`).
 
     Returns:
-        The per-volume table with ``method`` and ``protocol`` columns (the report leaves out
-        baselines of another protocol or NSD tolerance than its runs).
+        The per-volume table with ``method``, ``protocol``, ``nsd_tau`` and ``nsd_tau_rule``
+        columns (the report leaves out baselines of another protocol or NSD rule than its runs).
     """
     params = EvaluationParams.model_validate(evaluation)
-    tau = params.nsd_tolerance(coarsest_spacing_um(volume_manifest))
     groups = baseline_groups(splits, sorted(raw_images))
+    taus = params.volume_tolerances(volume_manifest, [i for scored, _ in groups for i in scored])
     protocol = split_protocol(splits)
-    key = _cache_key(groups, dataset_fingerprint, params, tau, protocol)
+    key = _cache_key(groups, dataset_fingerprint, params, protocol)
     cache = Path(params.baselines.cache_dir) / f"baselines_{key}.csv"
     if cache.exists():
         logger.info("Baselines read from %s", cache)
@@ -94,8 +94,8 @@ def evaluate_baselines(
                         mask = frangi_segmentation(image.array, threshold, settings)
                     yield VolumePair(volume_id, mask, label.array, label.spacing, "test")
 
-            table = evaluate_volumes(pairs(), nsd_tau=tau, distance_units=params.distance_units)
-            tables.append(table.assign(method=method, protocol=protocol))
+            table = evaluate_volumes(pairs(), nsd_tau=taus, distance_units=params.distance_units)
+            tables.append(table.assign(method=method, protocol=protocol, nsd_tau_rule=params.nsd_tau_rule))
     result = pd.concat(tables, ignore_index=True).sort_values(["method", "id"], kind="stable", ignore_index=True)
     atomic_write_text(cache, result.to_csv(index=False))
     return result

@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import torch
 
-from minivess_kedro.data.manifest import coarsest_spacing_um
 from minivess_kedro.inference import SlidingWindowConfig, normalised_image, segment_volume
 from minivess_kedro.io import NiftiVolume
 from minivess_kedro.metrics import VolumePair, evaluate_pair, evaluate_volumes, summarize_metrics
@@ -142,13 +141,14 @@ class _BesidePrediction:
             ComponentSettings(**params.components.model_dump()) if "components" in params.postprocessing else None
         )
         self.labels, self.units = labels, params.distance_units
-        self.tau = (
-            params.nsd_tolerance(coarsest_spacing_um(manifest)) if labels is not None and manifest is not None else None
-        )
+        # each labelled volume's own tolerance; none known (no labels or manifest): nothing scored here
+        scorable = [] if labels is None or manifest is None else sorted(set(labels) & set(manifest.get("volume_id", ())))
+        self.taus = params.volume_tolerances(manifest, scorable) if scorable else {}
 
     def __call__(self, volume_id: str, mask, spacing) -> tuple[object, dict]:
         cleaned = None if self.components is None else clean_components(mask, spacing, self.components)
-        if self.tau is None or volume_id not in self.labels:
+        tau = self.taus.get(volume_id)
+        if tau is None:
             return cleaned, {}
         reference = self.labels[volume_id]()
         entries = {}
@@ -156,10 +156,10 @@ class _BesidePrediction:
             if prediction is None:
                 continue
             try:
-                result = evaluate_pair(prediction, reference.array, reference.spacing, self.tau, self.units)
+                result = evaluate_pair(prediction, reference.array, reference.spacing, tau, self.units)
             except ValueError:
                 continue  # score_predictions scores it again and reports the problem with the volume named
-            entries[f"{variant}/{volume_id}"] = memo_entry(result, prediction, reference.array, self.tau, self.units)
+            entries[f"{variant}/{volume_id}"] = memo_entry(result, prediction, reference.array, tau, self.units)
         return cleaned, entries
 
 
@@ -175,14 +175,15 @@ def score_predictions(
 ) -> pd.DataFrame:
     """Every metric of the metrics package for every prediction (MetricsReloaded definitions).
 
-    NSD uses ``evaluation.nsd_tau``; ``auto`` is the dataset's coarsest voxel dimension (from the
-    manifest), recorded in the table's ``nsd_tau`` column. A volume that ``predict_volumes``
+    NSD uses ``evaluation.nsd_tau``; ``auto`` scores each volume at its own coarsest voxel
+    dimension (from the manifest). Each row records the tolerance it was scored at (``nsd_tau``)
+    and the rule (``nsd_tau_rule``: ``auto`` or ``fixed``). A volume that ``predict_volumes``
     already scored, on exactly these masks with these settings, takes that result
     (``prediction_scores``); every other volume is scored here.
 
     Returns:
-        The per-volume table with ``id``, ``split``, ``postprocessing``, the metrics and
-        ``lineage_sha256`` (the model whose predictions they are).
+        The per-volume table with ``id``, ``split``, ``postprocessing``, the metrics,
+        ``nsd_tau``, ``nsd_tau_rule`` and ``lineage_sha256`` (the model whose predictions they are).
 
     Raises:
         LeakageError: as :func:`predict_volumes` (a rerun of this node alone is checked too), or
@@ -192,14 +193,14 @@ def score_predictions(
     splits = evaluated_ids(fold_split, params.splits)
     check_evaluated_ids(model_lineage, splits, "best_model.pt")
     check_same_model(model_lineage, lineage_digest(predictions_lineage), "the predictions", "predict_volumes")
-    nsd_tau = params.nsd_tolerance(coarsest_spacing_um(volume_manifest))
+    taus = params.volume_tolerances(volume_manifest, [key.split("/", 1)[1] for key in predictions])
     memo, reused = prediction_scores or {}, []
     tables = []
     for variant in sorted({key.split("/", 1)[0] for key in predictions}):
 
         def known(pair: VolumePair, variant=variant) -> dict | None:
             entry = memo.get(f"{variant}/{pair.id}")
-            result = reusable_result(entry, pair.pred, pair.ref, nsd_tau, params.distance_units)
+            result = reusable_result(entry, pair.pred, pair.ref, taus[pair.id], params.distance_units)
             if result is not None:
                 reused.append(pair.id)
             return result
@@ -212,8 +213,8 @@ def score_predictions(
                 prediction, reference = predictions[key](), raw_labels[volume_id]()
                 yield VolumePair(volume_id, prediction.array, reference.array, reference.spacing, splits[volume_id])
 
-        table = evaluate_volumes(pairs(), nsd_tau=nsd_tau, distance_units=params.distance_units, known=known)
-        tables.append(table.assign(postprocessing=variant))
+        table = evaluate_volumes(pairs(), nsd_tau=taus, distance_units=params.distance_units, known=known)
+        tables.append(table.assign(postprocessing=variant, nsd_tau_rule=params.nsd_tau_rule))
     logger.info("Scored %d predictions, %d of them beside the prediction", len(predictions), len(reused))
     return pd.concat(tables, ignore_index=True).assign(lineage_sha256=lineage_digest(model_lineage))
 

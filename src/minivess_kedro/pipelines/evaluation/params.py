@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
+import pandas as pd
 from pydantic import Field, field_validator
 
+from minivess_kedro.data.manifest import coarsest_spacing_by_volume
 from minivess_kedro.pipelines.params_base import BootstrapParams, StrictParams
 
 
@@ -80,8 +83,30 @@ class EvaluationParams(StrictParams):
         return value
 
     def nsd_tolerance(self, coarsest_spacing_um: float) -> float:
-        """The NSD tolerance in ``distance_units``: the given value, or for ``auto`` the dataset's
-        coarsest voxel dimension (one voxel in voxel units)."""
+        """One volume's NSD tolerance in ``distance_units``: the given value, or for ``auto`` the
+        volume's own coarsest voxel dimension (one voxel in voxel units)."""
         if self.nsd_tau != "auto":
             return float(self.nsd_tau)
         return coarsest_spacing_um if self.distance_units == "physical" else 1.0
+
+    @property
+    def nsd_tau_rule(self) -> Literal["auto", "fixed"]:
+        """The rule recorded beside each row's ``nsd_tau``: ``auto`` (each volume's own) or ``fixed``."""
+        return "auto" if self.nsd_tau == "auto" else "fixed"  # metrics.tolerance.AUTO / FIXED
+
+    def volume_tolerances(self, manifest: pd.DataFrame, ids: Iterable[str]) -> dict[str, float]:
+        """The NSD tolerance of each of ``ids``, by :meth:`nsd_tolerance` of its manifest spacing.
+
+        Raises:
+            ValueError: a volume the manifest does not list, or a manifest without spacing; before
+                any volume is scored.
+        """
+        coarsest = coarsest_spacing_by_volume(manifest)
+        wanted = sorted(set(ids))
+        missing = [i for i in wanted if i not in coarsest]
+        if missing:
+            raise ValueError(
+                f"volumes {missing} are not in the volume manifest: no spacing to derive their NSD tolerance "
+                "from; rerun data_ingestion with the same --env"
+            )
+        return {i: self.nsd_tolerance(coarsest[i]) for i in wanted}
