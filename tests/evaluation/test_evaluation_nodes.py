@@ -163,7 +163,12 @@ def test_a_volume_the_manifest_does_not_list_is_refused_before_scoring(params) -
     manifest = _mixed_manifest()
     with pytest.raises(ValueError, match=r"volumes \['mv03'\] are not in the volume manifest"):
         score_predictions(
-            predictions, _lineage(), raw_labels, _fold(), _lineage(), manifest[manifest["volume_id"] != "mv03"],
+            predictions,
+            _lineage(),
+            raw_labels,
+            _fold(),
+            _lineage(),
+            manifest[manifest["volume_id"] != "mv03"],
             params["evaluation"],
         )
 

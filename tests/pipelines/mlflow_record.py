@@ -8,7 +8,9 @@ when NIfTI files stopped carrying gzip's timestamp; the ``training.val_windows``
 with which validation scores seeded windows and logs no ``val_masd_um``; the evaluation's
 ``sliding_window.roi_size`` and overlap 0.25; the registry aliases the report sets, its
 ``promotions.csv`` artifact and ``reporting.promotion`` parameters, and the ``registered_model.json``
-an evaluation run records), and
+an evaluation run records; issue 26: the run-aware comparison columns, the reporting parameters of
+its families, margins and grid, ``evaluated_weights_sha256``, NSD per volume (``nsd_tau_rule``
+column, the ``nsd_tau`` tag naming the rule) and ``training.selection_start``), and
 ``test_mlflow_record.py`` compares today's record with it key by key.
 """
 

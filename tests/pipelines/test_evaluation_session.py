@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from minivess_kedro.metrics.tolerance import AUTO_SCORING
 from minivess_kedro.training.lineage import LeakageError
 from tests.pipelines.test_training_session import _client, _run, _runs
 
@@ -73,8 +74,13 @@ def test_seed_runs_and_reevaluation_after_a_split_change(project_copy, tmp_path)
     (run,) = _runs(project_copy, "dice_ce-fold0-seed1")
     assert (run.data.tags["seed"], run.data.tags["protocol"]) == ("1", "nested")
     manifest = pd.read_csv(project_copy / "data/test-env/02_intermediate/synthetic/volume_manifest.csv")
-    coarsest = manifest[["spacing_h_um", "spacing_w_um", "spacing_d_um"]].to_numpy().max()
-    assert float(run.data.tags["nsd_tau"]) == pytest.approx(coarsest)  # nsd_tau: auto
+    # nsd_tau: auto: each volume scored at its own coarsest spacing, the tag naming the rule
+    coarsest = manifest.set_index("volume_id")[["spacing_h_um", "spacing_w_um", "spacing_d_um"]].max(axis=1)
+    scored = pd.read_csv(
+        project_copy / "data/test-env/07_model_output/synthetic/dice_ce/fold_0-seed1/volume_metrics.csv"
+    )
+    assert run.data.tags["nsd_tau"] == AUTO_SCORING and set(scored["nsd_tau_rule"]) == {"auto"}
+    assert scored["nsd_tau"].to_numpy() == pytest.approx(coarsest[scored["id"]].to_numpy())
     logged = _client(project_copy).download_artifacts(
         run.info.run_id, "model_lineage.json", str(tmp_path / "artifacts")
     )

@@ -69,6 +69,13 @@ def test_one_training_run_per_loss_family(project_copy, loss) -> None:
     versions = client.search_model_versions("name = 'minivess-dynunet-test'")
     assert any(v.run_id == run.info.run_id and v.tags["loss"] == loss and v.tags["fold_idx"] == "1" for v in versions)
 
+    # selection_start: late_term, the test env's warp and topo on from epoch 1 of 2: every loss selects epoch 1
+    models = project_copy / "data" / "test-env" / "06_models" / "synthetic" / loss / "fold_1"
+    summary = json.loads((models / "training_summary.json").read_text())
+    lineage = json.loads((models / "model_lineage.json").read_text())
+    assert lineage["training"]["selection_start_epoch"] == summary["selection_start_epoch"] == 1
+    assert summary["best_epoch"] == 1
+
 
 @pytest.mark.slow
 def test_registered_model_loads_without_pickle_and_segments(project_copy) -> None:

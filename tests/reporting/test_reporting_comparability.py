@@ -71,6 +71,16 @@ REFUSED = [
         id="the models' own records differ in a training setting",
     ),
     pytest.param(
+        [
+            _run("dice_ce", 0, {**LINEAGE, "lineage.training.selection_start_epoch": "0"}),
+            _run("cbdice", 0, {**LINEAGE, "lineage.training.selection_start_epoch": "70"}),
+        ],
+        "- lineage.training.selection_start_epoch: '0' in runs ['dice_ce-0']; '70' in runs ['cbdice-0'] "
+        "(checkpoints selected from different epochs: a late-term loss would be compared with longer training "
+        "and late selection; train every loss with training.selection_start: late_term)",
+        id="selected from different epochs (selection_start: own with warp in the study)",
+    ),
+    pytest.param(
         [_run("dice_ce", 0, LINEAGE), _run("cbdice", 0, {**LINEAGE, "lineage.splitting.sha256": "other"})],
         "- lineage.splitting.sha256: 'abc' in runs ['dice_ce-0']; 'other' in runs ['cbdice-0']",
         id="split differently",

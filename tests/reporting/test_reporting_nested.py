@@ -143,6 +143,18 @@ def test_run_table_has_seed_and_selects_late_term_epochs_like_training() -> None
     assert "seed 3" in warp.label
 
 
+def test_run_table_selects_from_the_recorded_selection_start() -> None:
+    """A dice_ce run trained under ``selection_start: late_term`` kept its best epoch from the
+    study's start on, not the earlier peak (epoch 4) the history also holds."""
+    history = fakes.history("dice_ce", 0, epochs=8)
+    history.loc[history["epoch"] == 6, "val_dsc"] = 0.60
+    params = {"lineage.training.selection_start_epoch": "5"}
+    run = RunRecord("dice_ce-0", "dice_ce", 0, fakes.volume_table("dice_ce", 0), history, params)
+    row = run_table([run], "dice_ce").iloc[0]
+    assert (row["selection_start"], row["best_epoch"], row["best_val_dsc"]) == (5, 6, 0.60)
+    assert pd.isna(run_table([fakes.make_run("dice_ce", 0)]).iloc[0]["selection_start"])  # not recorded
+
+
 def test_a_study_missing_outer_folds_says_so() -> None:
     """Folds 0 and 1 of a 3-fold nested study: 6 of the 9 volumes, and the report says which folds."""
     runs = [

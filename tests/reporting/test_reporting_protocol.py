@@ -45,8 +45,9 @@ def test_protocol_section_and_run_list(report: Report) -> None:
     protocol = report.markdown.split("## Protocol")[1]
     for text in ("| splits.num_folds | 2 |", "| dataset_fingerprint | f00d |", "| data_source | synthetic |"):
         assert text in protocol
-    # run id, loss, fold, seed, epochs, term on (no late term), best epoch (val DSC peaks at epoch 4), best val DSC
-    assert "| cbdice-1 | cbdice | 1 | 0 | 6 | – | 4 | 0.700 | cpu | abc123def456 |" in protocol
+    # run id, loss, fold, seed, epochs, term on (no late term), selection start (not recorded), best epoch
+    # (val DSC peaks at epoch 4), best val DSC
+    assert "| cbdice-1 | cbdice | 1 | 0 | 6 | – | – | 4 | 0.700 | cpu | abc123def456 |" in protocol
 
 
 def test_runs_that_differ_in_data_are_flagged(variant_report: Report, report: Report) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import math
@@ -67,6 +68,22 @@ def test_loss_without_late_term_still_stops_at_the_old_epoch(tiny_fold, tmp_path
     assert result.late_term_epoch is None
     assert result.stopped_early and result.best_epoch == 0 and len(result.history) == 2
     assert not any(key.startswith("late_term") for record in result.history for key in record)
+
+
+def test_a_loss_without_late_term_under_the_studys_start_is_selected_like_warp(
+    tiny_fold, tmp_path, falling_dsc
+) -> None:
+    """``selection_start: late_term``: dice_ce selects and stops under warp's rule (epochs 3-4), so
+    the two differ in the loss alone, not in training length or the epochs they could select."""
+    warp = run_training(tiny_fold, tmp_path / "warp", CONFIG, loss="warp", loss_kwargs=WARP_HALFWAY)
+    falling_dsc.start_at(0)
+    config = dataclasses.replace(CONFIG, select_from=warp.late_term_epoch)
+    dice = run_training(tiny_fold, tmp_path / "dice", config)
+
+    assert dice.late_term_epoch is None
+    assert (dice.best_epoch, len(dice.history), dice.stopped_early) == (warp.best_epoch, len(warp.history), True)
+    assert dice.best_epoch == 3 and dice.best_val_dsc == pytest.approx(0.6)  # not epoch 0's 0.9
+    assert load_checkpoint(tmp_path / "dice" / "best.pt")["best_epoch"] == 3
 
 
 def test_a_short_late_term_is_announced_once(tiny_fold, tmp_path, caplog) -> None:

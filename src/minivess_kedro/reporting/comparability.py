@@ -22,7 +22,7 @@ from minivess_kedro.metrics.tolerance import nsd_scoring
 from minivess_kedro.reporting.records import RunRecord
 
 #: Params that must agree: exact keys, and prefixes (a key starting with one).
-SAME_PARAMS: tuple[str, ...] = ("training.max_epochs", "training.patience")
+SAME_PARAMS: tuple[str, ...] = ("training.max_epochs", "training.patience", "training.selection_start")
 SAME_PARAM_PREFIXES: tuple[str, ...] = ("splitting.", "training.sliding_window.", "evaluation.")
 #: With a lineage record: every training setting of the model (but its loss's own kwargs) and the split design.
 LINEAGE_PREFIXES: tuple[str, ...] = ("lineage.training.", "lineage.splitting.", "lineage.protocol")
@@ -39,6 +39,11 @@ FREE_PARAM_PREFIXES: tuple[str, ...] = (
     "evaluation.sliding_window.stitch_on_cpu",
     "training.sliding_window.sw_batch_size",
     "lineage.training.sliding_window.sw_batch_size",
+)
+#: Why runs selected from different epochs cannot be compared, and the fix.
+SELECTION_HINT = (
+    " (checkpoints selected from different epochs: a late-term loss would be compared with longer training "
+    "and late selection; train every loss with training.selection_start: late_term)"
 )
 #: Value shown for a setting a run does not have.
 ABSENT = "(absent)"
@@ -133,7 +138,9 @@ def check_comparable(runs: Sequence[RunRecord]) -> None:
     if not found:
         return
     lines = [
-        f"- {name}: " + "; ".join(f"{_shown(value)} in runs {ids}" for value, ids in holders.items())
+        f"- {name}: "
+        + "; ".join(f"{_shown(value)} in runs {ids}" for value, ids in holders.items())
+        + (SELECTION_HINT if name.endswith(".selection_start_epoch") else "")
         for name, holders in found.items()
     ]
     raise ValueError(

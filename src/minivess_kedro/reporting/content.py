@@ -190,7 +190,7 @@ def _figures(c: ReportContent) -> list[Block]:
 def _protocol(c: ReportContent) -> list[Block]:
     runs = run_table(c.runs, c.settings.reference_loss)
     runs["best_val_dsc"] = [fmt.number("dsc", v) for v in runs["best_val_dsc"]]
-    for column in ("term_on_epoch", "best_epoch"):
+    for column in ("term_on_epoch", "selection_start", "best_epoch"):
         runs[column] = ["–" if pd.isna(v) else str(int(v)) for v in runs[column]]
     table = protocol_table(c.protocol)
     if c.design.declared:  # the runs' own protocol is the study design; the caller's split summary may differ
@@ -198,9 +198,10 @@ def _protocol(c: ReportContent) -> list[Block]:
     blocks: list[Block] = [Heading("Protocol")]
     blocks += [Table(table)] if len(table) else [Paragraph("No protocol was given.")]
     caption = (
-        "Runs (best epoch: the epoch whose checkpoint was kept, where the validation DSC peaked, for losses with a "
-        "late term only among the epochs with the term on (term on: its first such epoch); numbered as in the "
-        "training history)."
+        "Runs (best epoch: the epoch whose checkpoint was kept, where the validation DSC peaked among the epochs "
+        "from the selection start (`training.selection_start`: one rule for every loss; with `late_term`, the "
+        "epoch warp's and topo's terms come on), for losses with a late term only among the epochs with the term "
+        "on (term on: its first such epoch); numbered as in the training history)."
     )
     return [*blocks, Table(runs, caption)]
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from minivess_kedro.reporting.metric_info import higher_is_better
-from minivess_kedro.reporting.protocol import kept_checkpoint
+from minivess_kedro.reporting.protocol import kept_checkpoint, selection_start
 from minivess_kedro.reporting.records import RunRecord
 
 #: Columns of the promotions table.
@@ -224,7 +224,7 @@ def _candidates(runs: Sequence[RunRecord], versions: Mapping[str, ModelVersion],
     found = []
     for run in runs:
         if run.loss == loss and run.run_id in versions:
-            _, dsc = kept_checkpoint(run.history)
+            _, dsc = kept_checkpoint(run.history, selection_start(run))
             found.append(_Candidate(run, versions[run.run_id], dsc))
 
     def order(c: _Candidate) -> tuple:

@@ -72,17 +72,31 @@ def term_on_epoch(history: pd.DataFrame) -> float:
     return float(active["epoch"].min()) if len(active) else np.nan
 
 
-def kept_checkpoint(history: pd.DataFrame) -> tuple[float, float]:
+#: The param holding the first epoch a run could select (the model's lineage record).
+SELECTION_START_PARAM = "lineage.training.selection_start_epoch"
+
+
+def selection_start(run: RunRecord) -> float:
+    """The first epoch ``run``'s checkpoint could come from (``training.selection_start``, one
+    rule for every loss of a study); NaN for a run trained before it was recorded."""
+    value = run.params.get(SELECTION_START_PARAM)
+    return float(value) if value is not None else np.nan
+
+
+def kept_checkpoint(history: pd.DataFrame, select_from: float = np.nan) -> tuple[float, float]:
     """(epoch, val DSC) of the checkpoint the training kept; NaN when never validated.
 
-    The rule of training: the first epoch of the highest validation DSC, for a late-term loss
-    (history with ``late_term_active``) only among the epochs with the term on.
+    The rule of training: the first epoch of the highest validation DSC among the epochs from
+    ``select_from`` (when known), for a late-term loss (history with ``late_term_active``) only
+    among the epochs with the term on.
     """
     if "val_dsc" not in history.columns:
         return np.nan, np.nan
     eligible = history
+    if not np.isnan(select_from):
+        eligible = eligible[pd.to_numeric(eligible["epoch"]) >= select_from]
     if "late_term_active" in history.columns:
-        eligible = history[pd.to_numeric(history["late_term_active"]) == 1]
+        eligible = eligible[pd.to_numeric(eligible["late_term_active"]) == 1]
     dsc = pd.to_numeric(eligible["val_dsc"])
     if dsc.isna().all():
         return np.nan, np.nan
@@ -95,12 +109,13 @@ def run_table(runs: Sequence[RunRecord], reference: str = "") -> pd.DataFrame:
     profile, commit.
 
     ``term_on_epoch`` is the first epoch with the late topological term on (NA for losses without
-    one); ``best_epoch`` the epoch whose checkpoint was kept (see :func:`kept_checkpoint`). Rows are
+    one); ``selection_start`` the first epoch the run could select (NA when not recorded);
+    ``best_epoch`` the epoch whose checkpoint was kept (see :func:`kept_checkpoint`). Rows are
     ordered by loss (``reference`` first, then alphabetically), fold and seed.
     """
     rows = []
     for run in sorted(runs, key=lambda r: (r.loss != reference, r.loss, r.fold_idx, r.seed)):
-        epoch, dsc = kept_checkpoint(run.history)
+        epoch, dsc = kept_checkpoint(run.history, selection_start(run))
         commit = run.tags.get("git_commit", "")
         rows.append(
             {
@@ -110,6 +125,7 @@ def run_table(runs: Sequence[RunRecord], reference: str = "") -> pd.DataFrame:
                 "seed": int(run.seed),
                 "epochs": len(run.history),
                 "term_on_epoch": term_on_epoch(run.history),
+                "selection_start": selection_start(run),
                 "best_epoch": epoch,
                 "best_val_dsc": dsc,
                 "compute_profile": run.tags.get("compute_profile", ""),
@@ -117,7 +133,7 @@ def run_table(runs: Sequence[RunRecord], reference: str = "") -> pd.DataFrame:
             }
         )
     table = pd.DataFrame(rows)
-    for column in ("term_on_epoch", "best_epoch"):
+    for column in ("term_on_epoch", "selection_start", "best_epoch"):
         table[column] = table[column].astype("Int64")
     return table
 

@@ -26,6 +26,10 @@ class FitConfig:
         metrics_every: also compute clDice (and, on whole volumes, MASD) every N epochs.
         seed: seed of initialisation, shuffling and augmentation.
         deterministic: ask torch for deterministic kernels.
+        select_from: the first epoch whose checkpoint may be selected (and from which patience
+            counts), the same for every loss of a study (see
+            :mod:`minivess_kedro.training.selection`); a loss with a late term never selects
+            before its term is on.
     """
 
     max_epochs: int = 100
@@ -41,3 +45,8 @@ class FitConfig:
     metrics_every: int = 5
     seed: int = 42
     deterministic: bool = True
+    select_from: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.select_from < self.max_epochs:  # else no epoch could ever be selected
+            raise ValueError(f"select_from={self.select_from} must lie in [0, max_epochs={self.max_epochs})")

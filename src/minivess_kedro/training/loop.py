@@ -31,6 +31,7 @@ from minivess_kedro.training.distributed import (
 )
 from minivess_kedro.training.schedule import warmup_cosine
 from minivess_kedro.training.seeding import capture_rng_state, restore_rng_state, seed_everything
+from minivess_kedro.training.selection import late_term_epoch, selection_start_epoch
 from minivess_kedro.training.steps import StepSettings, train_one_epoch
 from minivess_kedro.training.validation import score_volumes, summarize_scores
 from minivess_kedro.training.validation_windows import Window, choose_windows, score_windows, windows_per_volume
@@ -64,13 +65,6 @@ class FitResult:
     resumed_from_epoch: int | None = None
     already_complete: bool = False
     late_term_epoch: int | None = None
-
-
-def late_term_epoch(loss_fn: nn.Module, max_epochs: int) -> int | None:
-    """The first epoch at which ``loss_fn``'s late term is on; ``None`` when it has none."""
-    if not getattr(loss_fn, "has_late_term", False):
-        return None
-    return loss_fn.first_active_epoch(max_epochs)
 
 
 @dataclass
@@ -131,10 +125,10 @@ class Trainer:
             distributed=self.distributed,
         )
         self.late_term_epoch = late_term_epoch(loss_fn, config.max_epochs)
-        # Validations before the late term is on never count as an improvement, so that patience
-        # runs from the best epoch with the term on (a term that never comes on gates nothing).
-        never_on = self.late_term_epoch is None or self.late_term_epoch >= config.max_epochs
-        self.select_from = 0 if never_on else self.late_term_epoch
+        # Validations before select_from never count as an improvement, so that patience runs from
+        # the best selectable epoch: the study's start (config.select_from), and never before this
+        # loss's own late term is on (a term that never comes on gates nothing).
+        self.select_from = max(config.select_from, selection_start_epoch("own", loss_fn, (), config.max_epochs))
 
     def _checkpoint(self, state: _State) -> dict:
         return {
@@ -169,7 +163,9 @@ class Trainer:
         if not state.completed and 0 <= state.best_epoch < self.select_from:
             # Written before selection waited for the late term: its best epoch cannot count.
             logger.warning(
-                "Resumed best epoch %d precedes the late term (epoch %d): forgotten", state.best_epoch, self.select_from
+                "Resumed best epoch %d precedes the first selectable epoch %d: forgotten",
+                state.best_epoch,
+                self.select_from,
             )
             state.best_epoch, state.best_val_dsc = -1, float("-inf")
         return state

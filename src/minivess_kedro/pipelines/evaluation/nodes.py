@@ -142,7 +142,9 @@ class _BesidePrediction:
         )
         self.labels, self.units = labels, params.distance_units
         # each labelled volume's own tolerance; none known (no labels or manifest): nothing scored here
-        scorable = [] if labels is None or manifest is None else sorted(set(labels) & set(manifest.get("volume_id", ())))
+        scorable = (
+            [] if labels is None or manifest is None else sorted(set(labels) & set(manifest.get("volume_id", ())))
+        )
         self.taus = params.volume_tolerances(manifest, scorable) if scorable else {}
 
     def __call__(self, volume_id: str, mask, spacing) -> tuple[object, dict]:

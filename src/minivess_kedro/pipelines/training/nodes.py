@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 
@@ -11,7 +12,7 @@ import torch
 from minivess_kedro.data.splits import check_fold_is_current, split_design
 from minivess_kedro.inference import SlidingWindowConfig
 from minivess_kedro.io import NiftiVolume
-from minivess_kedro.losses import build_loss
+from minivess_kedro.losses import LOSS_NAMES, build_loss
 from minivess_kedro.models import build_dynunet
 from minivess_kedro.pipelines.training.live_metrics import log_epoch_metrics
 from minivess_kedro.pipelines.training.params import TrainingParams
@@ -30,6 +31,7 @@ from minivess_kedro.training.distributed import (
 )
 from minivess_kedro.training.lineage import model_lineage
 from minivess_kedro.training.seeding import seed_everything
+from minivess_kedro.training.selection import selection_start_epoch
 
 logger = logging.getLogger(__name__)
 Loaders = dict[str, Callable[[], NiftiVolume]]
@@ -62,14 +64,23 @@ def _defining_settings(params: TrainingParams) -> dict:
     return training
 
 
-def _lineage_settings(loss: str, params: TrainingParams) -> dict:
+def _lineage_settings(loss: str, params: TrainingParams, select_from: int) -> dict:
     """What the model's lineage records of its training: the defining settings with only this
-    loss's kwargs, and without the registry name and GPU request (bookkeeping, not the model)."""
+    loss's kwargs and the first epoch it could be selected at (a report compares it across
+    losses), without the registry name and GPU request (bookkeeping, not the model)."""
     training = _defining_settings(params)
     training["loss_kwargs"] = params.loss_kwargs.get(loss, {})
+    training["selection_start_epoch"] = select_from
     training.pop("registered_model_name")
     training["compute"].pop("gpus")
     return training
+
+
+def study_selection_start(loss_fn: torch.nn.Module, params: TrainingParams) -> int:
+    """The run's first selectable epoch under ``training.selection_start``, with every loss of
+    the registry built from ``training.loss_kwargs`` (their late terms' ``activate_at``)."""
+    study = [build_loss(name, **params.loss_kwargs.get(name, {})) for name in LOSS_NAMES]
+    return selection_start_epoch(params.selection_start, loss_fn, study, params.max_epochs)
 
 
 def _run_settings(loss: str, params: TrainingParams, fold_split: dict, fingerprint: dict) -> dict:
@@ -143,19 +154,20 @@ def train_model(
         lineage (the ids it was trained and selected on, see ``minivess_kedro.training.lineage``).
     """
     params = TrainingParams.model_validate(params)
+    loss_fn = build_loss(loss, **params.loss_kwargs.get(loss, {}))  # an unknown loss or kwarg fails here
+    select_from = study_selection_start(loss_fn, params)
     lineage = model_lineage(
         loss,
         fold_split,
         seed,
         dataset_fingerprint["fingerprint"],
         split_design(splits),
-        _lineage_settings(loss, params),
+        _lineage_settings(loss, params, select_from),
     )
     params = params.model_copy(update={"seed": params.seed + seed})
     check_fold_is_current(splits, fold_split)
-    loss_kwargs = params.loss_kwargs.get(loss, {})
-    loss_fn = build_loss(loss, **loss_kwargs)  # an unknown loss or kwarg fails here, before any loading
     loader, window, fit = loop_settings(params)
+    fit = dataclasses.replace(fit, select_from=select_from)
     context, device = start_process_group(params.compute.device)
     if params.compute.gpus >= 1 and device.type == "cpu":
         logger.warning(
@@ -212,6 +224,7 @@ def _train(
         "epochs": len(result.history),
         "stopped_early": result.stopped_early,
         "late_term_epoch": result.late_term_epoch,  # first epoch with warp's/topo's term on (None: no such term)
+        "selection_start_epoch": trainer.select_from,  # the first epoch best.pt could come from
         "training_seed": params.seed,
         "resumed_from_epoch": result.resumed_from_epoch,
         "device": str(device),

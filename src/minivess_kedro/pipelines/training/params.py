@@ -12,6 +12,7 @@ from minivess_kedro.losses import LOSS_NAMES
 from minivess_kedro.models import DynUNetConfig, check_patch_fits
 from minivess_kedro.pipelines.params_base import StrictParams
 from minivess_kedro.training import FitConfig, LoaderSettings
+from minivess_kedro.training.selection import SelectionRule
 
 # The defaults are the domain configs' (one definition each); these models add the checks.
 _FIT, _MODEL, _WINDOW = FitConfig(), DynUNetConfig(), SlidingWindowConfig(roi_size=(1, 1, 1))
@@ -72,6 +73,8 @@ class TrainingParams(StrictParams):
     samples_per_volume: int = Field(_LOADER.samples_per_volume, ge=1)
     cache_rate: float = Field(_LOADER.cache_rate, ge=0, le=1)
     deterministic: bool = _FIT.deterministic
+    # late_term: every loss selects from the epoch warp's/topo's terms come on; own: each its own
+    selection_start: SelectionRule = "late_term"
     restart: bool = False
     experiment_phase: str = "loss_study"
     registered_model_name: str = "minivess-dynunet"
