@@ -82,7 +82,7 @@ def train_rates(params: TrainingParams, loss: str, steps: int, repeats: int, dev
     size = (max(2 * height, 64), max(2 * width, 64), max(2 * depth, 32))  # room for random crops
     items = [VolumeItem(f"mv{i:02d}", *_volume(i, size)) for i in range(1, 5)]
     dataset = build_training_dataset(items, loader)
-    loss_fn = build_loss(loss, **params.loss_kwargs.get(loss, {}))
+    loss_fn = build_loss(loss, **params.loss_kwargs.get(loss, {})).to(device)
     modes = {"amp": autocast_dtype(device, True), "float32": None}
     rates: dict[str, list[float]] = {name: [] for name in modes}
     waits: dict[str, list[float]] = {name: [] for name in modes}

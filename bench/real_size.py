@@ -188,7 +188,7 @@ def _train_and_validate(volumes, training, args, device, stages: dict) -> tuple[
     record["volumes"] = len(train_items)
 
     model = build_dynunet(training.model.to_config()).to(device)
-    loss_fn = build_loss(args.loss, **training.loss_kwargs.get(args.loss, {}))
+    loss_fn = build_loss(args.loss, **training.loss_kwargs.get(args.loss, {})).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=fit.learning_rate)
     amp = autocast_dtype(device, fit.amp)
     scaler = torch.amp.GradScaler(device.type, enabled=amp == torch.float16)

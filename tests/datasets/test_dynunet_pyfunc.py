@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from minivess_kedro.datasets import dynunet_pyfunc as pyfunc_module
 from minivess_kedro.datasets.dynunet_pyfunc import DynUNetSegmenter
 from minivess_kedro.models import DynUNetConfig, build_dynunet
 
@@ -41,6 +42,32 @@ def test_the_trained_weights_load_and_segment(tmp_path) -> None:
 
     mask = segmenter.predict(None, np.random.default_rng(0).normal(size=(20, 16, 8)).astype(np.float32))
     assert mask.shape == (20, 16, 8) and set(np.unique(mask)) <= {0, 1}
+
+
+def test_the_caller_names_the_device(tmp_path, monkeypatch) -> None:
+    """model_config names it for the model's life, params for one call; CUDA here is refused by name."""
+    torch.save(build_dynunet(DynUNetConfig.from_dict(CONFIG)).state_dict(), tmp_path / "best_model.pt")
+    used: list[torch.device] = []
+
+    def segment(model, image, window, device):
+        used.append(device)
+        assert next(model.parameters()).device == device
+        return np.zeros(image.shape, np.uint8), None
+
+    monkeypatch.setattr(pyfunc_module, "segment_volume", segment)
+    context = _context(tmp_path, tmp_path / "best_model.pt")
+    segmenter = DynUNetSegmenter()
+    segmenter.load_context(SimpleNamespace(**vars(context), model_config={"device": "cpu"}))
+    volume = np.zeros((16, 16, 8), np.float32)
+    segmenter.predict(None, volume)
+    segmenter.predict(None, volume, params={"device": "auto"})
+    assert used == [torch.device("cpu"), torch.device("cuda" if torch.cuda.is_available() else "cpu")]
+
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="params device='cuda': not a device this machine has"):
+            segmenter.predict(None, volume, params={"device": "cuda"})
+        with pytest.raises(ValueError, match="model_config device='cuda:1': not a device this machine has"):
+            DynUNetSegmenter().load_context(SimpleNamespace(**vars(context), model_config={"device": "cuda:1"}))
 
 
 @pytest.mark.parametrize("how", ["pickle", "torch.save"])

@@ -96,7 +96,7 @@ def test_blocks_are_split_into_simple_commands_with_lines(tmp_path: Path) -> Non
         ("torchrun --nproc_per_node=2 -m kedro run --pipelines trainin", "not registered"),
         ("mlflow ui --backend-store-uri sqlite:///other.db", "not the project's store"),
         ("mlflow uii", "No such command"),
-        ('python -m pip install -e ".[gpu]"', "extras ['gpu'] not in pyproject"),
+        ('python -m pip install -e ".[cuda]"', "extras ['cuda'] not in pyproject"),
         ("python -m pip install --no-such-option .", "no such option"),
         ("python -m no_such_module", "no such module"),
         ("python -m minivess_kedro.tools.crosscheck FOLDER --no-such-option", "not in its --help"),

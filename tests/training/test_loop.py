@@ -105,6 +105,10 @@ def test_topological_losses_are_told_their_progress(tiny_fold, tmp_path) -> None
             seen.append(fraction)
             self.inner.set_training_progress(fraction)
 
+        def to(self, device):  # the trainer moves the loss with the model
+            self.inner.to(device)
+            return self
+
     from minivess_kedro.losses import build_loss  # noqa: PLC0415
     from minivess_kedro.training import Trainer  # noqa: PLC0415
 

@@ -3,6 +3,10 @@
 MLflow's "models from code": this file is stored with the model and executed at load time, and
 the weights are read with ``torch.load(..., weights_only=True)``, so loading a registered model
 never unpickles anything. Input: one raw volume ``H x W x D``; output: its {0, 1} vessel mask.
+
+The caller names the device: ``mlflow.pyfunc.load_model(uri, model_config={"device": "cuda:1"})``
+for the model's life, or ``predict(volume, params={"device": "cpu"})`` for one call; the default
+``auto`` is CUDA when present, else the CPU.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import torch
 
 from minivess_kedro.inference import SlidingWindowConfig, segment_volume
 from minivess_kedro.models import DynUNetConfig, build_dynunet
+from minivess_kedro.training.device import resolve_device
 
 
 class DynUNetSegmenter(mlflow.pyfunc.PythonModel):
@@ -27,10 +32,21 @@ class DynUNetSegmenter(mlflow.pyfunc.PythonModel):
         self.model.load_state_dict(torch.load(context.artifacts["state_dict"], map_location="cpu", weights_only=True))
         self.model.eval()
         self.window = SlidingWindowConfig(roi_size=tuple(config["patch_size"]))
+        self.device = _device((getattr(context, "model_config", None) or {}).get("device", "auto"), "model_config")
+        self.model.to(self.device)
 
     def predict(self, context, model_input: np.ndarray, params: dict | None = None) -> np.ndarray:
-        mask, _ = segment_volume(self.model, np.asarray(model_input), self.window)
+        device = _device(params["device"], "params") if params and "device" in params else self.device
+        mask, _ = segment_volume(self.model.to(device), np.asarray(model_input), self.window, device)
         return mask
+
+
+def _device(requested: str, where: str) -> torch.device:
+    """The device a caller named in ``where`` (``auto``: CUDA when present)."""
+    try:
+        return resolve_device(str(requested))
+    except (ValueError, RuntimeError) as err:
+        raise ValueError(f"{where} device={requested!r}: not a device this machine has ({err})") from err
 
 
 mlflow.models.set_model(DynUNetSegmenter())

@@ -9,6 +9,7 @@ NaNs in 3D segmentation losses (sums over ~1e5 voxels, logs of small probabiliti
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -46,6 +47,13 @@ def one_hot(target: torch.Tensor) -> torch.Tensor:
     return _one_hot(labels, NUM_CHANNELS).permute(0, 4, 1, 2, 3).float()
 
 
+def _autocast_off(device: torch.device) -> contextlib.AbstractContextManager:
+    """Autocast disabled on ``device``; nothing to disable where autocast does not exist (meta)."""
+    if not torch.amp.is_autocast_available(device.type):
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, enabled=False)
+
+
 class SegmentationLoss(nn.Module):
     """Base class: validates the inputs and runs :meth:`compute` in float32 without autocast.
 
@@ -66,7 +74,7 @@ class SegmentationLoss(nn.Module):
         check_inputs(input, target)
         # float64 stays float64 (gradient checks); every lower precision is raised to float32.
         logits = input if input.dtype == torch.float64 else input.float()
-        with torch.autocast(device_type=input.device.type, enabled=False):
+        with _autocast_off(input.device):
             return self.compute(logits, target)
 
     def compute(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -75,11 +83,13 @@ class SegmentationLoss(nn.Module):
 
 
 class LateTermStats:
-    """Running means of a late term's size during one epoch (plain Python floats, no graph).
+    """Running means of a late term's size during one epoch (detached tensors, no graph).
 
     Each recorded call adds the base loss value and the weighted late term (``lambda * term``);
     :meth:`pop` returns the means and starts afresh. The ratio is the mean of the per-call ratios
     ``weighted / base`` (calls with a base <= 0 are left out of the ratio: it has no meaning there).
+    The sums stay on the loss's device, so recording a call never waits for the GPU; only
+    :meth:`pop` (once an epoch) reads them.
     """
 
     def __init__(self) -> None:
@@ -87,16 +97,19 @@ class LateTermStats:
 
     def reset(self) -> None:
         """Forget every recorded call."""
-        self.calls, self.ratio_calls = 0, 0
-        self.term_sum, self.ratio_sum = 0.0, 0.0
+        self.calls = 0
+        self.ratio_calls: torch.Tensor | float = 0.0
+        self.term_sum: torch.Tensor | float = 0.0
+        self.ratio_sum: torch.Tensor | float = 0.0
 
-    def add(self, base: float, weighted: float) -> None:
-        """Record one call's base loss value and weighted late term."""
+    def add(self, base: torch.Tensor, weighted: torch.Tensor) -> None:
+        """Record one call's base loss value and weighted late term (0-dim tensors)."""
+        base, weighted = base.detach(), weighted.detach()
+        counted = base > 0.0
         self.calls += 1
-        self.term_sum += weighted
-        if base > 0.0:
-            self.ratio_calls += 1
-            self.ratio_sum += weighted / base
+        self.term_sum = self.term_sum + weighted
+        self.ratio_calls = self.ratio_calls + counted
+        self.ratio_sum = self.ratio_sum + torch.where(counted, weighted / base, torch.zeros_like(weighted))
 
     def pop(self) -> dict[str, float]:
         """``late_term`` (mean weighted term) and ``late_term_ratio`` since the last pop; resets.
@@ -105,8 +118,9 @@ class LateTermStats:
         """
         stats: dict[str, float] = {}
         if self.calls:
-            ratio = self.ratio_sum / self.ratio_calls if self.ratio_calls else math.nan
-            stats = {"late_term": self.term_sum / self.calls, "late_term_ratio": ratio}
+            ratio_calls = float(self.ratio_calls)
+            ratio = float(self.ratio_sum) / ratio_calls if ratio_calls else math.nan
+            stats = {"late_term": float(self.term_sum) / self.calls, "late_term_ratio": ratio}
         self.reset()
         return stats
 
@@ -170,6 +184,6 @@ class TrainingProgressMixin:
 
     def _with_term(self, base: torch.Tensor, weighted: torch.Tensor) -> torch.Tensor:
         """``base + weighted``, recording both values (detached floats) for :meth:`pop_term_stats`."""
-        self.last_late_term = float(weighted.detach())
-        self.term_stats.add(float(base.detach()), self.last_late_term)
+        self.last_late_term = weighted.detach()
+        self.term_stats.add(base, self.last_late_term)
         return base + weighted

@@ -9,11 +9,11 @@ convention for the Dice (``D = -dc``), so the total is often negative.
 from __future__ import annotations
 
 import torch
-from monai.transforms import distance_transform_edt
 from torch.nn.functional import cross_entropy
 
 from minivess_kedro.topology.soft_skeleton import soft_skeleton
 
+from . import host
 from .base import SegmentationLoss
 
 SPATIAL = (1, 2, 3)
@@ -62,9 +62,8 @@ def cbdice_term(p: torch.Tensor, y: torch.Tensor, iter_: int = 10, smooth: float
         p_hard = (p > 0.5).float()
         skeletons = soft_skeleton(torch.stack([y, p_hard], dim=1), iter_)
         skel_y, skel_p_hard = skeletons[:, 0], skeletons[:, 1]
-        # MONAI's transform is channel-first: the 2B masks are transformed one by one
-        # (cuCIM on GPU when installed, scipy on CPU).
-        dist = distance_transform_edt(torch.cat([y, p_hard])).float()
+        # the 2B masks transformed one by one (cuCIM on GPU when installed, scipy on CPU)
+        dist = host.distance_map(torch.cat([y, p_hard]))
         dist_y, dist_p = dist.split(y.shape[0])
     skel_p = skel_p_hard * p  # soft predicted skeleton, keeps the gradient of p
     v_y, sv_y, s_y = _radius_maps(dist_y, skel_y == 1)

@@ -98,7 +98,7 @@ class LateTermCompoundLoss(CompoundLoss):
                     late, any_active = late + self.weights[name] * loss.last_late_term, True
         self.last_late_term = late
         if any_active:
-            self.term_stats.add(float(total.detach()) - late, late)
+            self.term_stats.add(total.detach() - late, torch.as_tensor(late, device=total.device))
         return total
 
 

@@ -9,6 +9,7 @@ import torch
 
 from minivess_kedro.topology.persistence import topo_maps
 
+from . import host
 from .base import NUM_CHANNELS, SegmentationLoss, TrainingProgressMixin, one_hot
 
 
@@ -60,10 +61,9 @@ class TopoNetLoss(TrainingProgressMixin, SegmentationLoss):
         if self.lambda_topo == 0.0:
             return self._with_term(ce, ce.new_zeros(()))
         p = probs[:, 1]
-        p_np = p.detach().cpu().numpy()
-        y_np = labels[:, 1].cpu().numpy()
+        p_np, y_np = host.to_numpy(p), host.to_numpy(labels[:, 1])
         maps = [topo_maps(ps, ys, self.topo_size, self.pers_thd) for ps, ys in zip(p_np, y_np, strict=True)]
-        weight_map = torch.from_numpy(np.stack([w for w, _ in maps])).to(p.device)
-        ref_map = torch.from_numpy(np.stack([r for _, r in maps])).to(p.device)
+        weight_map = host.to_device(np.stack([w for w, _ in maps]), like=p)
+        ref_map = host.to_device(np.stack([r for _, r in maps]), like=p)
         mse = ((p * weight_map - ref_map) ** 2).mean()
         return self._with_term(ce, self.lambda_topo * mse)

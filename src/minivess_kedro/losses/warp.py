@@ -8,6 +8,7 @@ from torch.nn.functional import cross_entropy
 
 from minivess_kedro.topology.warping import critical_voxels
 
+from . import host
 from .base import SegmentationLoss, TrainingProgressMixin, one_hot
 
 
@@ -54,10 +55,10 @@ class WarpingLoss(TrainingProgressMixin, SegmentationLoss):
             return self._without_term(dice)
         if self.lambda_warp == 0.0:
             return self._with_term(dice, dice.new_zeros(()))
-        pred = probs.argmax(dim=1).cpu().numpy().astype(bool)
-        gt = (target[:, 0] > 0).cpu().numpy()
+        pred = host.to_numpy(probs.argmax(dim=1)).astype(bool)
+        gt = host.to_numpy(target[:, 0] > 0)
         masks = np.stack([critical_voxels(p, g) for p, g in zip(pred, gt, strict=True)])
-        critical = torch.from_numpy(masks).to(device=logits.device)
+        critical = host.to_device(masks, like=logits)
         masked_target = (labels[:, 1] > 0) & critical
         ce = cross_entropy(probs * critical.unsqueeze(1), masked_target.long())
         return self._with_term(dice, self.lambda_warp * ce)

@@ -133,7 +133,7 @@ class ForegroundDiceF1:
         if dice_aggregation not in ("global", "samplewise"):
             raise ValueError(f"dice_aggregation must be 'global' or 'samplewise', got {dice_aggregation!r}.")
         self.dice = _dice_metric(dice_aggregation)
-        self.f1 = BinaryF1Score()
+        self.f1 = BinaryF1Score(validate_args=False)  # its value checks (torch.unique) wait for the GPU every step
         if device is not None:
             self.to(device)
 

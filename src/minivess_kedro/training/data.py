@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from monai.data import CacheDataset, DataLoader
-from torch.utils.data import DistributedSampler, Subset
+from monai.data.utils import set_rnd
+from torch.utils.data import Dataset, DistributedSampler, RandomSampler, Sampler, Subset, get_worker_info
 
 from minivess_kedro.training.transforms import training_transform, validation_transform
 
@@ -53,14 +54,19 @@ class LoaderSettings:
 
 
 def build_training_dataset(items: Sequence[VolumeItem], settings: LoaderSettings) -> Subset:
-    """Cached preprocessed volumes, each listed ``samples_per_volume`` times (one random crop per
-    listing) without caching it more than once."""
+    """Cached preprocessed volumes with their crop indices, each listed ``samples_per_volume``
+    times (one random crop per listing) without caching it more than once.
+
+    The cache is handed to the random steps without a copy (``copy_cache=False``): none of them
+    writes into its input (tested), and a deep copy of a 512 x 512 x 100 volume costs 0.1 s a sample.
+    """
     cached = CacheDataset(
         [item.as_dict() for item in items],
         transform=training_transform(settings.patch_size),
         cache_rate=settings.cache_rate,
         num_workers=None,
         progress=False,
+        copy_cache=False,
     )
     return Subset(cached, list(range(len(items))) * settings.samples_per_volume)
 
@@ -90,6 +96,79 @@ def epoch_loader(
         generator=generator,
         pin_memory=torch.cuda.is_available(),
     )
+
+
+class _SeededSamples(Sampler):
+    """One epoch's samples as ``(index, epoch seed)``: the order of :func:`epoch_loader`'s sampler
+    for that seed, with the seed handed to the worker that loads each sample."""
+
+    def __init__(self, dataset: Dataset, rank: int, world_size: int) -> None:
+        self.dataset, self.rank, self.world_size, self.seed = dataset, rank, world_size, 0
+
+    def _order(self) -> Sampler:
+        if self.world_size > 1:
+            return DistributedSampler(self.dataset, self.world_size, self.rank, shuffle=True, seed=self.seed)
+        return RandomSampler(self.dataset, generator=torch.Generator().manual_seed(self.seed + 7919 * self.rank))
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return ((index, self.seed) for index in self._order())
+
+    def __len__(self) -> int:
+        return len(self._order())
+
+
+class _EpochSeeded(Dataset):
+    """Reseeds the random transforms of this worker when a new epoch's first sample arrives, so
+    that a persistent worker draws epoch e's crops from e's seed whatever it drew before (a resumed
+    run draws what the uninterrupted one did)."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset, self.seed = dataset, None
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tuple[int, int]) -> dict:
+        index, seed = key
+        if seed != self.seed:
+            info = get_worker_info()
+            set_rnd(self.dataset, seed=(seed * 1_000_003 + (info.id if info else 0)) % 2**32)
+            self.seed = seed
+        return self.dataset[index]
+
+
+class PatchLoader:
+    """The training patches of every epoch of one run, from :meth:`epoch` (``seed``).
+
+    Without loader workers, each epoch is a new :func:`epoch_loader`. With workers, one
+    ``DataLoader`` with persistent workers serves every epoch: workers are started once per run,
+    not once per epoch, and keep their share of the cache; each epoch's patches come from its
+    seed as above.
+    """
+
+    def __init__(self, dataset: Subset, settings: LoaderSettings, rank: int = 0, world_size: int = 1) -> None:
+        self.dataset, self.settings, self.rank, self.world_size = dataset, settings, rank, world_size
+        self.loader: DataLoader | None = None
+        if settings.num_workers > 0:
+            self.sampler = _SeededSamples(dataset, rank, world_size)
+            samples = len(self.sampler)
+            self.loader = DataLoader(
+                _EpochSeeded(dataset),
+                batch_size=settings.batch_size,
+                sampler=self.sampler,
+                drop_last=samples >= 2 * settings.batch_size,
+                num_workers=settings.num_workers,
+                persistent_workers=True,
+                pin_memory=torch.cuda.is_available(),
+                generator=torch.Generator().manual_seed(7919 * rank),  # not the global RNG
+            )
+
+    def epoch(self, seed: int) -> DataLoader:
+        """The batches of the epoch seeded by ``seed``."""
+        if self.loader is None:
+            return epoch_loader(self.dataset, self.settings, seed, self.rank, self.world_size)
+        self.sampler.seed = seed
+        return self.loader
 
 
 def build_validation_dataset(items: Sequence[VolumeItem]) -> CacheDataset:

@@ -15,12 +15,12 @@ from minivess_kedro.training.checkpoint import load_checkpoint, resumable_checkp
 from minivess_kedro.training.config import FitConfig
 from minivess_kedro.training.data import (
     LoaderSettings,
+    PatchLoader,
     VolumeItem,
     build_training_dataset,
     build_validation_dataset,
-    epoch_loader,
 )
-from minivess_kedro.training.device import autocast_dtype
+from minivess_kedro.training.device import autocast_dtype, load_scaler_state
 from minivess_kedro.training.distributed import (
     DistributedContext,
     broadcast_from_main,
@@ -107,7 +107,7 @@ class Trainer:
         restart: bool = False,
         distributed: DistributedContext | None = None,
     ) -> None:
-        self.model, self.loss_fn, self.config, self.device = model.to(device), loss_fn, config, device
+        self.model, self.loss_fn, self.config, self.device = model.to(device), loss_fn.to(device), config, device
         self.checkpoint_dir, self.settings, self.restart = Path(checkpoint_dir), settings, restart
         self.distributed = distributed or DistributedContext()
         self.network = wrap_model(self.model, self.distributed, device)  # what the training steps call
@@ -150,7 +150,13 @@ class Trainer:
         self.model.load_state_dict(checkpoint["model"])
         self.optimizer.load_state_dict(checkpoint["optimizer"])
         self.scheduler.load_state_dict(checkpoint["scheduler"])
-        self.scaler.load_state_dict(checkpoint["scaler"])
+        if not load_scaler_state(self.scaler, checkpoint["scaler"]):
+            logger.warning(
+                "The checkpoint was trained under another precision (loss scaler %s, this run %s): the "
+                "loss scaler starts afresh",
+                "fp16" if checkpoint["scaler"] else "off",
+                "fp16" if self.scaler.is_enabled() else "off",
+            )
         restore_rng_state(checkpoint["rng"])
         state = _State(
             epoch=checkpoint["epoch"],
@@ -196,7 +202,8 @@ class Trainer:
                 is on disk; on resume, it is first called for every epoch already in the
                 checkpoint, so a new tracking run receives the whole curve.
         """
-        train_dataset = build_training_dataset(train_items, loader)
+        context = self.distributed
+        patches = PatchLoader(build_training_dataset(train_items, loader), loader, context.rank, context.world_size)
         validation = build_validation_dataset(val_items)
         val_volumes = [validation[i] for i in range(len(validation))]
         val_spacings = [item.spacing for item in val_items]
@@ -215,7 +222,7 @@ class Trainer:
         if checkpoint:
             logger.info("Resuming %s at epoch %d (completed: %s)", self.checkpoint_dir, state.epoch, state.completed)
         while not state.completed:
-            improved = self._run_epoch(state, train_dataset, val_volumes, val_spacings, loader, window)
+            improved = self._run_epoch(state, patches, val_volumes, val_spacings, loader, window)
             if self.distributed.is_main:
                 checkpoint = self._checkpoint(state)
                 if improved:
@@ -283,7 +290,7 @@ class Trainer:
             raise error
         return checkpoint
 
-    def _run_epoch(self, state: _State, train_dataset, val_volumes, val_spacings, loader, window) -> bool:
+    def _run_epoch(self, state: _State, patches: PatchLoader, val_volumes, val_spacings, loader, window) -> bool:
         """Trains and validates one epoch, updating ``state``; True when validation improved."""
         epoch, config, improved = state.epoch, self.config, False
         if hasattr(self.loss_fn, "set_training_progress"):
@@ -292,7 +299,7 @@ class Trainer:
         context = self.distributed
         # Epochs count from 0 everywhere (MLflow steps, the history, the summary); "3 of 10" is progress.
         description = f"epoch {epoch} ({epoch + 1} of {config.max_epochs})"
-        record |= self._train(epoch, train_dataset, loader, description)
+        record |= self._train(epoch, patches, description)
         self.scheduler.step()
         sync_buffers(self.model, context)  # one set of BatchNorm statistics for validation and checkpoints
         last_epoch = epoch + 1 == config.max_epochs
@@ -341,14 +348,14 @@ class Trainer:
         )
         return improved
 
-    def _train(self, epoch: int, train_dataset, loader: LoaderSettings, description: str) -> dict[str, float]:
+    def _train(self, epoch: int, patches: PatchLoader, description: str) -> dict[str, float]:
         """Trains one epoch; the values averaged across processes, with the late term's size
         (``late_term_active``, and while on ``late_term`` and ``late_term_ratio``) for a loss that has one."""
         context, late = self.distributed, self.late_term_epoch is not None
         if late:
             self.loss_fn.pop_term_stats()  # drops what the last validation recorded: training steps only
         seed = self.config.seed * 100_003 + epoch
-        batches = epoch_loader(train_dataset, loader, seed, context.rank, context.world_size)
+        batches = patches.epoch(seed)
         trained = train_one_epoch(
             self.network, self.loss_fn, batches, self.optimizer, self.scaler, self.device, self.steps, description
         )

@@ -10,12 +10,19 @@ from monai.utils import set_determinism
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
-    """Seeds Python, NumPy, torch (CPU and CUDA) and MONAI; asks torch for deterministic kernels
-    where it has them (a warning, not an error, where it has none)."""
-    set_determinism(seed=seed)  # python, numpy, torch and cuDNN's deterministic flag
-    if deterministic:
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.benchmark = False
+    """Seeds Python, NumPy, torch (CPU and CUDA) and MONAI, and sets how kernels are chosen.
+
+    ``deterministic=True`` asks torch for deterministic kernels where it has them (a warning, not
+    an error, where it has none) and turns cuDNN's benchmark off; torch's filling of every new
+    allocation with NaN, which that mode turns on, is turned off again (it costs a write of every
+    new tensor and guards against nothing the project reads). ``False`` lets cuDNN benchmark and
+    pick the fastest (non-deterministic) convolution algorithms.
+    """
+    set_determinism(seed=seed)  # python, numpy, torch; it also forces cuDNN deterministic, set below
+    torch.use_deterministic_algorithms(deterministic, warn_only=True)
+    torch.utils.deterministic.fill_uninitialized_memory = False
+    torch.backends.cudnn.deterministic = deterministic
+    torch.backends.cudnn.benchmark = not deterministic
 
 
 def capture_rng_state() -> dict:
