@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from minivess_kedro.inference.summary import mask_summary
-from minivess_kedro.metrics.centreline_length import centreline_length
 
 
 def test_a_straight_tube_is_as_long_as_its_centreline_in_micrometres() -> None:
@@ -18,35 +17,12 @@ def test_a_straight_tube_is_as_long_as_its_centreline_in_micrometres() -> None:
     summary = mask_summary(mask, (2.0, 0.5, 5.0))
     # The skeleton is the tube's axis, 30 voxels from end to end: 29 steps of 2 um along H (not
     # 0.5 or 5 um: the spacing of the other axes)
-    assert summary["centreline_length_um"] == pytest.approx(29 * 2.0)
+    assert summary["total_length_um"] == pytest.approx(29 * 2.0)
+    assert (summary["segments"], summary["end_points"], summary["branch_points"]) == (1, 2, 0)
     assert (summary["betti_0"], summary["betti_1"]) == (1, 0)
     assert summary["vessel_fraction"] == pytest.approx(30 * 9 / mask.size)
     assert (summary["size_h"], summary["size_w"], summary["size_d"]) == (40, 9, 9)
     assert (summary["spacing_h_um"], summary["spacing_w_um"], summary["spacing_d_um"]) == (2.0, 0.5, 5.0)
-
-
-@pytest.mark.parametrize(
-    ("offset", "spacing", "step_um"),
-    [
-        ((0, 0, 1), (1.0, 1.0, 5.0), 5.0),
-        ((1, 1, 0), (0.5, 1.2, 3.0), math.hypot(0.5, 1.2)),
-        ((1, 1, 1), (1.0, 2.0, 2.0), 3.0),
-    ],
-)
-def test_a_line_of_n_voxels_has_n_minus_1_steps(offset, spacing, step_um) -> None:
-    line = np.zeros((12, 12, 12), dtype=bool)
-    for i in range(10):
-        line[tuple(1 + i * o for o in offset)] = True
-    assert centreline_length(line, spacing) == pytest.approx(9 * step_um)
-
-
-def test_a_staircase_counts_each_step_once() -> None:
-    stairs = np.zeros((6, 6, 3), dtype=bool)
-    for h, w in [(0, 0), (1, 0), (1, 1), (2, 1), (2, 2)]:
-        stairs[h, w, 1] = True
-    # 4 unit steps; the diagonals of the corners are shortcuts and are not counted
-    assert centreline_length(stairs, (1.0, 1.0, 1.0)) == pytest.approx(4.0)
-    assert centreline_length(np.zeros((3, 3, 3), dtype=bool), (1.0, 1.0, 1.0)) == 0.0
 
 
 def test_two_separate_blobs_are_two_components() -> None:
@@ -66,9 +42,10 @@ def test_a_ring_has_one_loop_and_a_centreline_around_it() -> None:
     summary = mask_summary(mask, (1.0, 1.0, 1.0))
     assert (summary["betti_0"], summary["betti_1"]) == (1, 1)
     # The skeleton runs around the ring near its middle radius (7.5 voxels): 2 pi r
-    assert summary["centreline_length_um"] == pytest.approx(2 * math.pi * 7.5, rel=0.15)
+    assert summary["total_length_um"] == pytest.approx(2 * math.pi * 7.5, rel=0.15)
+    assert summary["segments"] == 1 and summary["end_points"] == 0  # one closed loop
 
 
 def test_an_empty_mask_measures_zero() -> None:
     summary = mask_summary(np.zeros((4, 4, 4), dtype=np.uint8), (1.0, 1.0, 1.0))
-    assert (summary["vessel_fraction"], summary["centreline_length_um"], summary["betti_0"]) == (0.0, 0.0, 0)
+    assert (summary["vessel_fraction"], summary["total_length_um"], summary["betti_0"]) == (0.0, 0.0, 0)

@@ -1,5 +1,5 @@
-"""What a segmented volume is: its vessel fraction, centreline length and topology (one row of
-``summary.csv``)."""
+"""What a segmented volume is: its vessel fraction, centreline length, topology and the vessel
+measurements labs report (one row of ``summary.csv``)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from minivess_kedro.metrics.centreline import skeleton
-from minivess_kedro.metrics.centreline_length import centreline_length
 from minivess_kedro.metrics.topology import betti_numbers
+from minivess_kedro.morphometry import MEASURE_COLUMNS, vessel_measures
 
 # The columns of summary.csv, in order (docs/using_the_model.md explains each).
 SUMMARY_COLUMNS = [
@@ -24,9 +23,9 @@ SUMMARY_COLUMNS = [
     "spacing_d_um",
     "header_unit",
     "vessel_fraction",
-    "centreline_length_um",
     "betti_0",
     "betti_1",
+    *MEASURE_COLUMNS,
     "postprocessing",
     "model_name",
     "model_version",
@@ -37,7 +36,7 @@ SUMMARY_COLUMNS = [
     "seconds",
 ]
 STATUSES = ("done", "skipped", "failed")
-_COUNTS = ("size_h", "size_w", "size_d", "betti_0", "betti_1")
+_COUNTS = ("size_h", "size_w", "size_d", "betti_0", "betti_1", "branch_points", "end_points", "segments")
 
 
 def summary_table(rows: Sequence[dict]) -> pd.DataFrame:
@@ -56,9 +55,10 @@ def mask_summary(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, float 
 
     Returns:
         ``size_h/w/d`` (voxels), ``spacing_h/w/d_um``, ``vessel_fraction`` (vessel voxels / all
-        voxels), ``centreline_length_um`` (the length of the mask's skeleton,
-        :func:`~minivess_kedro.metrics.centreline_length.centreline_length`), ``betti_0``
-        (26-connected components) and ``betti_1`` (independent loops).
+        voxels), ``betti_0``
+        (26-connected components), ``betti_1`` (independent loops) and the vessel measurements of
+        :func:`~minivess_kedro.morphometry.vessel_measures` (length density, diameters, branch
+        and end points, segments, tortuosity; ``total_length_um`` is the centreline's length).
     """
     binary = np.asarray(mask) != 0
     betti = betti_numbers(binary)
@@ -66,7 +66,7 @@ def mask_summary(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, float 
         **dict(zip(("size_h", "size_w", "size_d"), (int(n) for n in binary.shape), strict=True)),
         **dict(zip(("spacing_h_um", "spacing_w_um", "spacing_d_um"), (float(s) for s in spacing), strict=True)),
         "vessel_fraction": float(binary.mean()) if binary.size else 0.0,
-        "centreline_length_um": centreline_length(skeleton(binary), spacing),
         "betti_0": betti.b0,
         "betti_1": betti.b1,
+        **vessel_measures(binary, spacing),
     }
