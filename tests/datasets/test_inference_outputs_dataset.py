@@ -4,6 +4,7 @@ their sha256, so a rerun skips only masks that are as written; where a run may w
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import nibabel as nib
 import numpy as np
@@ -12,7 +13,7 @@ import pandas as pd
 from minivess_kedro.datasets.inference_outputs_dataset import InferenceOutputsDataset
 from minivess_kedro.inference.registered_model import ModelIdentity
 from minivess_kedro.inference.results import InferenceChunk, SegmentedVolume, output_place_problem
-from minivess_kedro.inference.resume import PreviousOutput
+from minivess_kedro.inference.resume import PreviousOutput, finished_output
 
 MODEL = ModelIdentity("minivess-dynunet", "3", "run3", "models:/minivess-dynunet@best-cldice")
 
@@ -45,6 +46,30 @@ def test_a_saved_volume_loads_as_intact_until_its_mask_changes(tmp_path) -> None
     mask.write_bytes(mask.read_bytes()[:-10])  # an interrupted copy, or an edited mask
     (previous,) = folder.load()
     assert not previous.mask_intact and previous.probability_intact
+
+
+def test_optional_files_are_written_recorded_and_checked(tmp_path) -> None:
+    """inference.save_segments / save_ome_tiff: each file beside the mask, its sha256 in the record;
+    an edited one is not intact (a rerun that asks for it segments again); a run without it removes it."""
+    folder = InferenceOutputsDataset(path=str(tmp_path), input_folder="/data/new")
+    chunk = _chunk(probability=False)
+    optional = {"segments": b"segment,length_um\n0,12.5\n", "ome_tiff": b"II*\x00 stand-in bytes"}
+    folder.save(InferenceChunk(MODEL, chunk.summary, replace(chunk.volume, optional=optional)))
+    out = tmp_path / "new" / "minivess-dynunet" / "v3"
+    assert (out / "mv01_segments.csv").read_bytes() == optional["segments"]
+    assert (out / "mv01_mask.ome.tif").read_bytes() == optional["ome_tiff"]
+    (previous,) = folder.load()
+    assert previous.optional_intact == {"segments", "ome_tiff"} and previous.record["segments_sha256"]
+
+    (out / "mv01_segments.csv").write_text("segment,length_um\n0,99\n")
+    (previous,) = folder.load()
+    assert previous.mask_intact and previous.optional_intact == {"ome_tiff"}
+    settings = previous.record.get("settings")
+    assert finished_output([previous], "mv01", MODEL, "abc", settings, False, ["segments"]) is None
+    assert finished_output([previous], "mv01", MODEL, "abc", settings, False, ["ome_tiff"]) is previous
+
+    folder.save(chunk)
+    assert not (out / "mv01_segments.csv").exists() and not (out / "mv01_mask.ome.tif").exists()
 
 
 def test_a_run_without_probabilities_removes_the_old_one_and_an_unreadable_record_is_skipped(tmp_path) -> None:

@@ -16,7 +16,6 @@ from scipy.ndimage import distance_transform_edt
 
 from minivess_kedro.losses import LOSS_NAMES, build_loss, host
 from minivess_kedro.metrics.monitoring import ForegroundDiceF1
-from minivess_kedro.training.validation import summarize_scores
 
 META = torch.device("meta")
 SHAPE = (2, 2, 16, 16, 8)
@@ -100,8 +99,3 @@ def test_host_round_trip_keeps_values_and_lands_on_the_like_device() -> None:
     array = np.arange(6, dtype=np.float32).reshape(2, 3)
     assert host.to_device(array, like).device == META
     np.testing.assert_array_equal(host.to_numpy(host.to_device(array, torch.zeros(1))), array)
-
-
-def test_summaries_of_scores_need_no_device() -> None:
-    """Validation hands plain numbers to the summary (the device is left once per validation)."""
-    assert summarize_scores([{"val_loss": 1.0, "val_dsc": 0.5}])["val_dsc"] == 0.5

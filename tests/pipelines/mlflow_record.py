@@ -10,7 +10,8 @@ with which validation scores seeded windows and logs no ``val_masd_um``; the eva
 ``promotions.csv`` artifact and ``reporting.promotion`` parameters, and the ``registered_model.json``
 an evaluation run records; issue 26: the run-aware comparison columns, the reporting parameters of
 its families, margins and grid, ``evaluated_weights_sha256``, NSD per volume (``nsd_tau_rule``
-column, the ``nsd_tau`` tag naming the rule) and ``training.selection_start``), and
+column, the ``nsd_tau`` tag naming the rule) and ``training.selection_start``; issue 28: the params
+hash of ``inference.save_segments`` and ``inference.save_ome_tiff``), and
 ``test_mlflow_record.py`` compares today's record with it key by key.
 """
 

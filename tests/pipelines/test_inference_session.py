@@ -18,7 +18,9 @@ from minivess_kedro.datasets.registered_model_dataset import RegisteredModelData
 from minivess_kedro.framework.expected_errors import MissingInputsError
 from minivess_kedro.inference.sources import InferenceInputsError
 from minivess_kedro.io import NiftiVolume, nifti_to_bytes, write_nifti
+from minivess_kedro.io.ome_tiff import read_ome_tiff
 from minivess_kedro.models import DynUNetConfig, build_dynunet
+from minivess_kedro.morphometry import SEGMENT_COLUMNS
 from tests.pipelines.mlflow_record import kedro_run
 
 MODEL = "minivess-dynunet-test"  # training.registered_model_name of the test env
@@ -132,6 +134,8 @@ def test_a_registered_version_segments_a_folder_resumes_and_reports_the_broken_f
         "model": f"models:/{MODEL}/{second}",
         "output": str(output),
         "save_probability": True,
+        "save_segments": True,
+        "save_ome_tiff": True,
         "postprocessing": "components",
     }
     kedro_run(project_copy, ["inference"], {"inference": again})  # another version, into the same folder
@@ -141,6 +145,12 @@ def test_a_registered_version_segments_a_folder_resumes_and_reports_the_broken_f
     assert set(summary["model_version"].astype(str)) == {second} and set(summary["postprocessing"]) == {"components"}
     assert all(p.stat().st_mtime_ns != stamps[p.name] for p in output.glob("*_mask.nii.gz"))
     assert json.loads((output / "a_record.json").read_text())["model"]["version"] == second
+    segments = pd.read_csv(output / "a_segments.csv")  # the vessel segments of the mask, in µm
+    assert list(segments.columns) == list(SEGMENT_COLUMNS) and len(segments) == summary.loc["a", "segments"]
+    assert segments["length_um"].sum() == pytest.approx(summary.loc["a", "total_length_um"])
+    ome, spacing, unit = read_ome_tiff((output / "a_mask.ome.tif").read_bytes())  # for napari and Fiji
+    np.testing.assert_array_equal(ome, np.asarray(nib.load(output / "a_mask.nii.gz").dataobj))
+    assert spacing == tuple(summary.loc["a", ["spacing_h_um", "spacing_w_um", "spacing_d_um"]]) and unit == "µm"
     probability = nib.load(output / "a_probability.nii.gz")
     assert (
         probability.get_data_dtype() == np.float32

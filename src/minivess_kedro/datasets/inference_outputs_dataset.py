@@ -12,9 +12,11 @@ from kedro.io import AbstractDataset
 
 from minivess_kedro.inference.registered_model import ModelIdentity
 from minivess_kedro.inference.results import (
+    OPTIONAL_FILES,
     SUMMARY_FILE,
     InferenceChunk,
     mask_file,
+    optional_file,
     probability_file,
     record_file,
 )
@@ -79,6 +81,11 @@ class InferenceOutputsDataset(AbstractDataset[InferenceChunk, list[PreviousOutpu
                     record,
                     mask_intact=_as_recorded(path.parent / mask_file(volume_id), record, "mask"),
                     probability_intact=_as_recorded(path.parent / probability_file(volume_id), record, "probability"),
+                    optional_intact=frozenset(
+                        kind
+                        for kind in OPTIONAL_FILES
+                        if _as_recorded(path.parent / optional_file(kind, volume_id), record, kind)
+                    ),
                 )
             )
         return previous
@@ -94,6 +101,13 @@ class InferenceOutputsDataset(AbstractDataset[InferenceChunk, list[PreviousOutpu
                 probability.unlink(missing_ok=True)  # an earlier run's, of another mask
             else:
                 record["probability_sha256"] = _write(probability, volume.probability, volume.header)
+            for kind in OPTIONAL_FILES:
+                path = folder / optional_file(kind, volume.volume_id)
+                if kind not in volume.optional:
+                    path.unlink(missing_ok=True)  # an earlier run's, of another mask
+                    continue
+                atomic_write_bytes(path, volume.optional[kind])
+                record[f"{kind}_sha256"] = hashlib.sha256(volume.optional[kind]).hexdigest()
             record["mask_sha256"] = _write(folder / mask_file(volume.volume_id), volume.mask, volume.header)
             atomic_write_text(folder / record_file(volume.volume_id), json.dumps(record, indent=1) + "\n")
         folder.mkdir(parents=True, exist_ok=True)

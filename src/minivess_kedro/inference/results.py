@@ -5,7 +5,7 @@ volume in flight)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nibabel as nib
@@ -26,6 +26,17 @@ def probability_file(volume_id: str) -> str:
     return f"{volume_id}_probability.nii.gz"
 
 
+#: The optional files of a volume, by kind: ``segments``, its per-segment table
+#: (:func:`~minivess_kedro.morphometry.segment_table`); ``ome_tiff``, the mask as OME-TIFF with
+#: its spacing in µm (:func:`~minivess_kedro.io.ome_tiff.ome_tiff_bytes`).
+OPTIONAL_FILES = {"segments": "{}_segments.csv", "ome_tiff": "{}_mask.ome.tif"}
+
+
+def optional_file(kind: str, volume_id: str) -> str:
+    """The file name of an optional file (:data:`OPTIONAL_FILES`) of ``volume_id``."""
+    return OPTIONAL_FILES[kind].format(volume_id)
+
+
 def record_file(volume_id: str) -> str:
     """The per-volume record's file name (written after the mask: a record means its mask is there)."""
     return f"{volume_id}_record.json"
@@ -44,6 +55,7 @@ class SegmentedVolume:
         probability: ``H x W x D`` float32 vessel probability, or ``None`` when not asked for.
         header: the source file's header, which both outputs carry.
         record: the JSON-ready record (model, source and its sha256, settings, summary).
+        optional: the bytes of each optional file asked for, by kind (:data:`OPTIONAL_FILES`).
     """
 
     volume_id: str
@@ -51,6 +63,7 @@ class SegmentedVolume:
     probability: np.ndarray | None
     header: nib.Nifti1Header
     record: dict
+    optional: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

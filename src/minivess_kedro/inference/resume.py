@@ -19,11 +19,13 @@ class PreviousOutput:
         record: the record JSON as written (``id``, ``model``, ``source``, ``settings``, ``summary``).
         mask_intact: the mask file beside it has the bytes the record names (its sha256).
         probability_intact: the same for the probability file.
+        optional_intact: the kinds of optional files (segment table, OME-TIFF) that are as written.
     """
 
     record: dict
     mask_intact: bool
     probability_intact: bool = False
+    optional_intact: frozenset[str] = frozenset()
 
 
 def result_settings(window: SlidingWindowConfig, postprocessing: str, components: ComponentSettings | None) -> dict:
@@ -46,11 +48,13 @@ def finished_output(
     source_sha256: str,
     settings: dict,
     needs_probability: bool,
+    needs_optional: Iterable[str] = (),
 ) -> PreviousOutput | None:
     """The earlier output that this run would make again, if any.
 
     It must be of the same volume id, model name and version, source sha256 and
-    :func:`result_settings`; its mask must be as written (and its probability, when this run saves one).
+    :func:`result_settings`; its mask must be as written (and its probability and optional files,
+    when this run saves them).
     """
     for output in previous:
         record = output.record
@@ -62,6 +66,7 @@ def finished_output(
             and record.get("settings") == settings
             and output.mask_intact
             and (output.probability_intact or not needs_probability)
+            and set(needs_optional) <= output.optional_intact
         ):
             return output
     return None

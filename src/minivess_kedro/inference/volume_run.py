@@ -13,13 +13,15 @@ import torch
 from torch import nn
 
 from minivess_kedro.inference.registered_model import ModelIdentity
-from minivess_kedro.inference.results import SegmentedVolume, mask_file, probability_file
+from minivess_kedro.inference.results import SegmentedVolume, mask_file, optional_file, probability_file
 from minivess_kedro.inference.resume import PreviousOutput, finished_output, result_settings
 from minivess_kedro.inference.segment import segment_volume
 from minivess_kedro.inference.sliding_window import SlidingWindowConfig
 from minivess_kedro.inference.sources import SourceImage, spacing_in_um, voxel_problem
 from minivess_kedro.inference.summary import SUMMARY_COLUMNS, mask_summary
 from minivess_kedro.io.nifti import NiftiReadError
+from minivess_kedro.io.ome_tiff import ome_tiff_bytes
+from minivess_kedro.morphometry import segment_table
 from minivess_kedro.postprocessing import ComponentSettings, clean_components
 
 logger = logging.getLogger(__name__)
@@ -34,12 +36,15 @@ class RunSettings:
         postprocessing: ``components`` (the evaluation's clean-up) or ``none`` (the raw argmax).
         components: the clean-up's sizes (``None`` for ``none``).
         save_probability: also write the vessel probability.
+        optional: the optional files to write too, by kind
+            (:data:`~minivess_kedro.inference.results.OPTIONAL_FILES`).
     """
 
     window: SlidingWindowConfig
     postprocessing: str
     components: ComponentSettings | None
     save_probability: bool
+    optional: tuple[str, ...] = ()
 
     def result(self) -> dict:
         """The settings that change a mask (:func:`~minivess_kedro.inference.resume.result_settings`)."""
@@ -107,7 +112,13 @@ class VolumeSegmenter:
         postprocessing = self.settings.postprocessing
         sha256 = source.sha256()
         done = finished_output(
-            self.previous, source.volume_id, self.model, sha256, self.settings.result(), self.settings.save_probability
+            self.previous,
+            source.volume_id,
+            self.model,
+            sha256,
+            self.settings.result(),
+            self.settings.save_probability,
+            self.settings.optional,
         )
         if done is not None:
             return summary_row(source, self.model, postprocessing, "skipped", done.record.get("summary")), None
@@ -123,12 +134,22 @@ class VolumeSegmenter:
         record = self._record(source, sha256, measures)
         kept = probability.astype(np.float32) if self.settings.save_probability else None
         row = summary_row(source, self.model, postprocessing, "done", measures)
-        return row, SegmentedVolume(source.volume_id, mask.astype(np.uint8), kept, header, record)
+        optional = self._optional(source.volume_id, mask, spacing)
+        return row, SegmentedVolume(source.volume_id, mask.astype(np.uint8), kept, header, record, optional)
+
+    def _optional(self, volume_id: str, mask: np.ndarray, spacing) -> dict[str, bytes]:
+        makers = {
+            "segments": lambda: segment_table(mask, spacing).to_csv(index=False).encode(),
+            "ome_tiff": lambda: ome_tiff_bytes(mask, spacing, f"{volume_id} vessel mask"),
+        }
+        return {kind: makers[kind]() for kind in self.settings.optional}
 
     def _record(self, source: SourceImage, sha256: str, measures: dict) -> dict:
         files = {"mask": mask_file(source.volume_id)}
         if self.settings.save_probability:
             files["probability"] = probability_file(source.volume_id)
+        for kind in self.settings.optional:
+            files[kind] = optional_file(kind, source.volume_id)
         window = self.settings.window
         return {
             "id": source.volume_id,

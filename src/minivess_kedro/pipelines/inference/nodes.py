@@ -36,7 +36,7 @@ def run_settings(inference: dict, evaluation: dict, model_config: dict) -> RunSe
         else None
     )
     window = evaluation_window(evaluation_params, model_config)
-    return RunSettings(window, params.postprocessing, components, params.save_probability)
+    return RunSettings(window, params.postprocessing, components, params.save_probability, params.optional_files)
 
 
 def segment_new_volumes(

@@ -23,6 +23,15 @@ class InferenceParams(StrictParams):
     output: str | None = None
     postprocessing: Literal["none", "components"] = "none"
     save_probability: bool = False
+    save_segments: bool = False
+    save_ome_tiff: bool = False
+
+    @property
+    def optional_files(self) -> tuple[str, ...]:
+        """The optional files asked for, by kind (``segments``, ``ome_tiff``)."""
+        return tuple(
+            kind for kind, wanted in (("segments", self.save_segments), ("ome_tiff", self.save_ome_tiff)) if wanted
+        )
 
     @field_validator("model")
     @classmethod
