@@ -8,6 +8,7 @@ import pytest
 from minivess_kedro.inference import SlidingWindowConfig
 from minivess_kedro.inference.registered_model import ModelIdentity
 from minivess_kedro.inference.resume import PreviousOutput, finished_output, result_settings
+from minivess_kedro.morphometry import MEASURE_COLUMNS
 from minivess_kedro.postprocessing import ComponentSettings
 
 MODEL = ModelIdentity("minivess-dynunet", "3", "run3", "models:/minivess-dynunet@best-cldice")
@@ -81,6 +82,16 @@ def test_a_run_that_saves_probabilities_needs_the_probability_file_too() -> None
     assert finished_output([_previous()], "mv01", MODEL, "abc", SETTINGS, needs_probability=True) is None
     with_it = _previous(probability_intact=True)
     assert finished_output([with_it], "mv01", MODEL, "abc", SETTINGS, needs_probability=True) is with_it
+
+
+def test_a_record_from_before_a_measurement_existed_segments_again() -> None:
+    """A summary without the vessel measurements (written before they existed) would leave their
+    columns empty in summary.csv: that volume is segmented again."""
+    old = _previous(summary={"vessel_fraction": 0.1, "centreline_length_um": 12.0})
+    current = _previous(summary={"vessel_fraction": 0.1, **dict.fromkeys(MEASURE_COLUMNS, 1.0)})
+    for previous, expected in ((old, None), (current, current)):
+        found = finished_output([previous], "mv01", MODEL, "abc", SETTINGS, False, (), MEASURE_COLUMNS)
+        assert found is expected
 
 
 def test_windows_per_pass_and_stitching_do_not_change_the_settings() -> None:

@@ -63,6 +63,15 @@ def test_persistent_workers_draw_each_epoch_from_its_seed(tiny_fold) -> None:
     assert not all(np.array_equal(a, b) for a, b in zip(after_four, other, strict=True))
 
 
+def test_each_ddp_process_draws_its_own_patches(tiny_fold) -> None:
+    """Two processes of a DDP job with workers: the same epoch seed, different random draws."""
+    settings = LoaderSettings(patch_size=PATCH, batch_size=1, samples_per_volume=4, num_workers=2)
+    dataset = build_training_dataset(tiny_fold[0][:1], settings)  # one volume: every sample is its crop
+    ranks = [_patches(PatchLoader(dataset, settings, rank=rank, world_size=2).epoch(3)) for rank in (0, 1)]
+    assert len(ranks[0]) == len(ranks[1]) == 2
+    assert not any(np.array_equal(a, b) for a, b in zip(*ranks, strict=True))
+
+
 class _Pids(Dataset):
     def __len__(self) -> int:
         return 8

@@ -49,12 +49,14 @@ def finished_output(
     settings: dict,
     needs_probability: bool,
     needs_optional: Iterable[str] = (),
+    summary_keys: Iterable[str] = (),
 ) -> PreviousOutput | None:
     """The earlier output that this run would make again, if any.
 
     It must be of the same volume id, model name and version, source sha256 and
     :func:`result_settings`; its mask must be as written (and its probability and optional files,
-    when this run saves them).
+    when this run saves them), and its recorded summary must hold every one of ``summary_keys``
+    (a record from before a measurement existed would leave that column empty).
     """
     for output in previous:
         record = output.record
@@ -67,6 +69,7 @@ def finished_output(
             and output.mask_intact
             and (output.probability_intact or not needs_probability)
             and set(needs_optional) <= output.optional_intact
+            and set(summary_keys) <= set(record.get("summary") or {})
         ):
             return output
     return None

@@ -21,7 +21,7 @@ from minivess_kedro.inference.sources import SourceImage, spacing_in_um, voxel_p
 from minivess_kedro.inference.summary import SUMMARY_COLUMNS, mask_summary
 from minivess_kedro.io.nifti import NiftiReadError
 from minivess_kedro.io.ome_tiff import ome_tiff_bytes
-from minivess_kedro.morphometry import segment_table
+from minivess_kedro.morphometry import MEASURE_COLUMNS, segment_table
 from minivess_kedro.postprocessing import ComponentSettings, clean_components
 
 logger = logging.getLogger(__name__)
@@ -119,6 +119,7 @@ class VolumeSegmenter:
             self.settings.result(),
             self.settings.save_probability,
             self.settings.optional,
+            MEASURE_COLUMNS,
         )
         if done is not None:
             return summary_row(source, self.model, postprocessing, "skipped", done.record.get("summary")), None

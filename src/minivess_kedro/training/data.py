@@ -120,10 +120,11 @@ class _SeededSamples(Sampler):
 class _EpochSeeded(Dataset):
     """Reseeds the random transforms of this worker when a new epoch's first sample arrives, so
     that a persistent worker draws epoch e's crops from e's seed whatever it drew before (a resumed
-    run draws what the uninterrupted one did)."""
+    run draws what the uninterrupted one did). Each DDP process (``rank``) and each of its workers
+    gets its own stream."""
 
-    def __init__(self, dataset: Dataset) -> None:
-        self.dataset, self.seed = dataset, None
+    def __init__(self, dataset: Dataset, rank: int = 0) -> None:
+        self.dataset, self.rank, self.seed = dataset, rank, None
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -132,7 +133,8 @@ class _EpochSeeded(Dataset):
         index, seed = key
         if seed != self.seed:
             info = get_worker_info()
-            set_rnd(self.dataset, seed=(seed * 1_000_003 + (info.id if info else 0)) % 2**32)
+            worker = info.id if info else 0
+            set_rnd(self.dataset, seed=(seed * 1_000_003 + self.rank * 1_009 + worker) % 2**32)
             self.seed = seed
         return self.dataset[index]
 
@@ -153,7 +155,7 @@ class PatchLoader:
             self.sampler = _SeededSamples(dataset, rank, world_size)
             samples = len(self.sampler)
             self.loader = DataLoader(
-                _EpochSeeded(dataset),
+                _EpochSeeded(dataset, rank),
                 batch_size=settings.batch_size,
                 sampler=self.sampler,
                 drop_last=samples >= 2 * settings.batch_size,
