@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from minivess_kedro.metrics.topology import betti_numbers
-from minivess_kedro.morphometry import MEASURE_COLUMNS, vessel_measures
+from minivess_kedro.morphometry import MEASURE_COLUMNS, VesselAnalysis, analyse_vessels
 
 # The columns of summary.csv, in order (docs/using_the_model.md explains each).
 SUMMARY_COLUMNS = [
@@ -46,12 +46,16 @@ def summary_table(rows: Sequence[dict]) -> pd.DataFrame:
     return table.astype({column: "Int64" for column in _COUNTS})
 
 
-def mask_summary(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, float | int]:
+def mask_summary(
+    mask: np.ndarray, spacing: Sequence[float], vessels: VesselAnalysis | None = None
+) -> dict[str, float | int]:
     """Measures a vessel mask.
 
     Args:
         mask: ``H x W x D`` binary mask (any integer or boolean dtype; non-zero is vessel).
         spacing: voxel size per axis in micrometres.
+        vessels: the mask's :func:`~minivess_kedro.morphometry.analyse_vessels`, when the caller
+            already has it (its skeleton is the costly part); computed here otherwise.
 
     Returns:
         ``size_h/w/d`` (voxels), ``spacing_h/w/d_um``, ``vessel_fraction`` (vessel voxels / all
@@ -68,5 +72,5 @@ def mask_summary(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, float 
         "vessel_fraction": float(binary.mean()) if binary.size else 0.0,
         "betti_0": betti.b0,
         "betti_1": betti.b1,
-        **vessel_measures(binary, spacing),
+        **(vessels or analyse_vessels(binary, spacing)).measures,
     }

@@ -21,7 +21,7 @@ from minivess_kedro.inference.sources import SourceImage, spacing_in_um, voxel_p
 from minivess_kedro.inference.summary import SUMMARY_COLUMNS, mask_summary
 from minivess_kedro.io.nifti import NiftiReadError
 from minivess_kedro.io.ome_tiff import ome_tiff_bytes
-from minivess_kedro.morphometry import MEASURE_COLUMNS, segment_table
+from minivess_kedro.morphometry import MEASURE_COLUMNS, VesselAnalysis, analyse_vessels
 from minivess_kedro.postprocessing import ComponentSettings, clean_components
 
 logger = logging.getLogger(__name__)
@@ -131,16 +131,17 @@ class VolumeSegmenter:
         mask, probability = segment_volume(self.network, image.array, self.settings.window, self.device)
         if self.settings.components is not None:
             mask = clean_components(mask, spacing, self.settings.components)
-        measures = mask_summary(mask, spacing) | {"header_unit": unit}
+        vessels = analyse_vessels(mask, spacing)  # one skeleton for the summary and the segment table
+        measures = mask_summary(mask, spacing, vessels) | {"header_unit": unit}
         record = self._record(source, sha256, measures)
         kept = probability.astype(np.float32) if self.settings.save_probability else None
         row = summary_row(source, self.model, postprocessing, "done", measures)
-        optional = self._optional(source.volume_id, mask, spacing)
+        optional = self._optional(source.volume_id, mask, spacing, vessels)
         return row, SegmentedVolume(source.volume_id, mask.astype(np.uint8), kept, header, record, optional)
 
-    def _optional(self, volume_id: str, mask: np.ndarray, spacing) -> dict[str, bytes]:
+    def _optional(self, volume_id: str, mask: np.ndarray, spacing, vessels: VesselAnalysis) -> dict[str, bytes]:
         makers = {
-            "segments": lambda: segment_table(mask, spacing).to_csv(index=False).encode(),
+            "segments": lambda: vessels.segments.to_csv(index=False).encode(),
             "ome_tiff": lambda: ome_tiff_bytes(mask, spacing, f"{volume_id} vessel mask"),
         }
         return {kind: makers[kind]() for kind in self.settings.optional}

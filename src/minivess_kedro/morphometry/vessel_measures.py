@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -92,16 +93,21 @@ def _tortuosity(segments: pd.DataFrame) -> pd.Series:
     return (segments["length_um"] / straight).where(straight > 0)
 
 
-def vessel_measures(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, float | int]:
-    """The measurements of :data:`MEASURE_COLUMNS` of one vessel mask.
+@dataclass(frozen=True)
+class VesselAnalysis:
+    """A mask's measurements (:data:`MEASURE_COLUMNS`) and its segment table
+    (:data:`SEGMENT_COLUMNS`), from one skeleton graph."""
+
+    measures: dict[str, float | int]
+    segments: pd.DataFrame
+
+
+def analyse_vessels(mask: np.ndarray, spacing: Sequence[float]) -> VesselAnalysis:
+    """Skeletonizes ``mask`` once and measures it (:func:`vessel_measures`, :func:`segment_table`).
 
     Args:
         mask: ``H x W x D`` binary mask (non-zero is vessel).
         spacing: voxel size per axis in micrometres.
-
-    Returns:
-        ``{column: value}``; an empty mask (or a one-voxel skeleton) has length 0, no points or
-        segments, and NaN diameters and tortuosity.
     """
     centreline, diameter, graph = _graph(mask, spacing)
     segments = None if graph is None else _segments(graph, diameter, spacing)
@@ -109,12 +115,24 @@ def vessel_measures(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, flo
     diameters = diameter[centreline]
     if segments is None:
         length, branch, end, count, tortuosity = 0.0, 0, 0, 0, float("nan")
+        table = pd.DataFrame(columns=list(SEGMENT_COLUMNS))
     else:
         degrees = _node_degrees(segments)
         length = float(segments["length_um"].sum())
         branch, end, count = int((degrees >= 3).sum()), int((degrees == 1).sum()), len(segments)
         tortuosity = float(_tortuosity(segments).mean())
-    return {
+        table = pd.DataFrame(
+            {
+                "segment": np.arange(len(segments)),
+                "component": segments["skeleton_id"].to_numpy(),
+                "length_um": segments["length_um"].to_numpy(),
+                "straight_length_um": segments["euclidean_distance"].to_numpy(),
+                "tortuosity": _tortuosity(segments).to_numpy(),
+                "mean_diameter_um": segments["mean_diameter_um"].to_numpy(),
+                "kind": segments["branch_type"].map(_KINDS).to_numpy(),
+            }
+        )
+    measures = {
         "total_length_um": length,
         "length_density_mm_per_mm3": length * 1e-3 / volume_mm3 if volume_mm3 else 0.0,
         "mean_diameter_um": float(diameters.mean()) if diameters.size else float("nan"),
@@ -124,6 +142,17 @@ def vessel_measures(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, flo
         "segments": count,
         "mean_tortuosity": tortuosity,
     }
+    return VesselAnalysis(measures, table)
+
+
+def vessel_measures(mask: np.ndarray, spacing: Sequence[float]) -> dict[str, float | int]:
+    """The measurements of :data:`MEASURE_COLUMNS` of one vessel mask.
+
+    Returns:
+        ``{column: value}``; an empty mask (or a one-voxel skeleton) has length 0, no points or
+        segments, and NaN diameters and tortuosity.
+    """
+    return analyse_vessels(mask, spacing).measures
 
 
 def segment_table(mask: np.ndarray, spacing: Sequence[float]) -> pd.DataFrame:
@@ -133,18 +162,4 @@ def segment_table(mask: np.ndarray, spacing: Sequence[float]) -> pd.DataFrame:
     segment joins (``end-to-branch``, ``branch-to-branch``, ``loop``, ``isolated``: a piece with
     no branch point).
     """
-    _, diameter, graph = _graph(mask, spacing)
-    if graph is None:
-        return pd.DataFrame(columns=list(SEGMENT_COLUMNS))
-    segments = _segments(graph, diameter, spacing)
-    return pd.DataFrame(
-        {
-            "segment": np.arange(len(segments)),
-            "component": segments["skeleton_id"].to_numpy(),
-            "length_um": segments["length_um"].to_numpy(),
-            "straight_length_um": segments["euclidean_distance"].to_numpy(),
-            "tortuosity": _tortuosity(segments).to_numpy(),
-            "mean_diameter_um": segments["mean_diameter_um"].to_numpy(),
-            "kind": segments["branch_type"].map(_KINDS).to_numpy(),
-        }
-    )
+    return analyse_vessels(mask, spacing).segments

@@ -79,7 +79,8 @@ def _lineage_settings(loss: str, params: TrainingParams, select_from: int) -> di
 def study_selection_start(loss_fn: torch.nn.Module, params: TrainingParams) -> int:
     """The run's first selectable epoch under ``training.selection_start``, with every loss of
     the registry built from ``training.loss_kwargs`` (their late terms' ``activate_at``)."""
-    study = [build_loss(name, **params.loss_kwargs.get(name, {})) for name in LOSS_NAMES]
+    late = params.selection_start == "late_term"  # only that rule reads the other losses' late terms
+    study = [build_loss(name, **params.loss_kwargs.get(name, {})) for name in LOSS_NAMES] if late else []
     return selection_start_epoch(params.selection_start, loss_fn, study, params.max_epochs)
 
 
