@@ -12,8 +12,9 @@ PIPELINES_DIR = Path(__file__).with_name("pipelines")
 STUDY = ("data_ingestion", "splitting", "training", "evaluation", "reporting")
 # The pipelines in the order data flow through them: the order of the commands that make what a
 # run is missing (framework/hooks.py); a test checks it names every folder under pipelines/.
-# `inference` uses a registered model on new volumes: run by name, never part of the study.
-DATA_FLOW = (*STUDY, "inference")
+# `inference` uses a registered model on new volumes and `export` writes it as a MONAI Bundle: run by
+# name, never part of the study.
+DATA_FLOW = (*STUDY, "inference", "export")
 
 
 def register_pipelines() -> dict[str, Pipeline]:

@@ -13,7 +13,8 @@ import torch
 
 from minivess_kedro.datasets import dynunet_pyfunc as pyfunc_module
 from minivess_kedro.datasets.dynunet_pyfunc import DynUNetSegmenter
-from minivess_kedro.models import DynUNetConfig, build_dynunet
+from minivess_kedro.inference import SlidingWindowConfig, segment_volume
+from minivess_kedro.models import DynUNetConfig, build_dynunet, build_ensemble
 
 CONFIG = {**DynUNetConfig(filters=(4, 8, 16, 32)).to_dict(), "patch_size": [16, 16, 8]}
 
@@ -83,3 +84,26 @@ def test_a_tampered_weights_artifact_is_refused_before_its_code_runs(tmp_path, h
     with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
         DynUNetSegmenter().load_context(_context(tmp_path, tampered))
     assert not marker.exists()
+
+
+def test_an_ensemble_version_predicts_the_argmax_of_its_members_mean_probability(tmp_path) -> None:
+    """The report's ensemble: member_0, member_1 ... artifacts beside model_config and its record."""
+    states = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        states.append(build_dynunet(DynUNetConfig.from_dict(CONFIG)).state_dict())
+        torch.save(states[-1], tmp_path / f"member_{seed}.pt")
+    context = _context(tmp_path, tmp_path / "member_0.pt")
+    context.artifacts = {
+        "model_config": context.artifacts["model_config"],
+        "member_0": str(tmp_path / "member_0.pt"),
+        "member_1": str(tmp_path / "member_1.pt"),
+        "ensemble": str(tmp_path / "model_config.json"),  # a record the pyfunc does not need
+    }
+    segmenter = DynUNetSegmenter()
+    segmenter.load_context(context)
+    volume = np.random.default_rng(0).normal(size=(16, 16, 8)).astype(np.float32)
+
+    expected, _ = segment_volume(build_ensemble(CONFIG, states), volume, SlidingWindowConfig(roi_size=(16, 16, 8)))
+    np.testing.assert_array_equal(segmenter.predict(None, volume), expected)
+    assert len(segmenter.model.members) == 2

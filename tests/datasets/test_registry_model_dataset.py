@@ -63,9 +63,11 @@ def test_an_alias_or_a_version_loads_plain_weights_and_the_config(store, uri, ve
     assert loaded["model"].run_id == expected.run_id
     assert loaded["model_config"] == json.loads(json.dumps(CONFIG))
     network = build_dynunet(DynUNetConfig.from_dict(loaded["model_config"]))
-    network.load_state_dict(loaded["state_dict"])  # the weights fit the network the config describes
+    assert len(loaded["members"]) == 1 and loaded["ensemble"] is None  # a training run's version: one network
+    network.load_state_dict(loaded["members"][0])  # the weights fit the network the config describes
     other = RegistryModelDataset(uri="models:/vessels/2" if version == "1" else "models:/vessels/1").load()
-    assert any(not torch.equal(loaded["state_dict"][k], other["state_dict"][k]) for k in loaded["state_dict"])
+    mine, theirs = loaded["members"][0], other["members"][0]
+    assert any(not torch.equal(mine[k], theirs[k]) for k in mine)
 
 
 @pytest.mark.parametrize(
@@ -99,7 +101,8 @@ def test_a_tampered_weights_artifact_is_refused_before_its_code_runs(store, tmp_
     artifact.write_bytes(pickle.dumps({"output_block.conv.conv.weight": _WritesAFile(marker)}))
 
     with pytest.raises(
-        DatasetError, match=r"models:/tampered/1 \(version 1, run \w+\): .*Weights only load failed"
+        DatasetError,
+        match=r"models:/tampered/1 \(version 1, run \w+\): its weights artifact .*Weights only load failed",
     ) as err:
         RegistryModelDataset(uri=f"models:/tampered/{version}").load()
     assert isinstance(err.value.__cause__, UnsafeWeightsError)
@@ -117,13 +120,16 @@ def test_the_reports_aliases_are_set_moved_removed_and_read_back_with_their_data
     aliases.save({"promoted": {"best-dsc": first, "reference": first}})
     assert runs.aliases(["promoted", "never-registered"]) == {
         "promoted": {
-            "best-dsc": {"version": first, "dataset_fingerprint": "abc123"},
-            "reference": {"version": first, "dataset_fingerprint": "abc123"},
+            "best-dsc": {"version": first, "dataset_fingerprint": "abc123", "loss": ""},
+            "reference": {"version": first, "dataset_fingerprint": "abc123", "loss": ""},
         },
         "never-registered": {},
     }
     aliases.save({"promoted": {"best-dsc": second, "reference": ""}})  # moved, removed
-    assert runs.aliases(["promoted"]) == {"promoted": {"best-dsc": {"version": second, "dataset_fingerprint": ""}}}
+    client.set_model_version_tag("promoted", second, "loss", "cbdice")
+    assert runs.aliases(["promoted"]) == {
+        "promoted": {"best-dsc": {"version": second, "dataset_fingerprint": "", "loss": "cbdice"}}
+    }
 
 
 def test_a_truncated_weights_artifact_is_an_error_naming_the_uri(store, tmp_path) -> None:

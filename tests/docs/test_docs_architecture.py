@@ -73,7 +73,7 @@ def test_the_layer_table_gives_each_dataset_its_catalog_folder(pipelines: dict[s
             folder_of[name] = NAMED_FOLDERS[name]
             continue
         # MLflow metrics, the runs read back and the registry have no file: they live in the tracking store.
-        folder_of[name] = re.search(r"/(0\d_\w+)(?:/|$)", path).group(1) if path else "mlflow.db"
+        folder_of[name] = re.search(r"/(\d\d_\w+)(?:/|$)", path).group(1) if path else "mlflow.db"
     documented = {}
     for row in table_under(PAGE, "Data layers"):
         for dataset in code_spans(row["datasets"]):

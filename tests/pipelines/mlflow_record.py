@@ -11,7 +11,9 @@ with which validation scores seeded windows and logs no ``val_masd_um``; the eva
 an evaluation run records; issue 26: the run-aware comparison columns, the reporting parameters of
 its families, margins and grid, ``evaluated_weights_sha256``, NSD per volume (``nsd_tau_rule``
 column, the ``nsd_tau`` tag naming the rule) and ``training.selection_start``; issue 28: the params
-hash of ``inference.save_segments`` and ``inference.save_ome_tiff``), and
+hash of ``inference.save_segments`` and ``inference.save_ome_tiff``; the report's fold ensemble
+registered as version 2 with the aliases, the ensemble columns of ``promotions.csv``, the params hash
+of ``inference.postprocessing: auto``, ``inference.allow_postprocessing_mismatch`` and ``export``), and
 ``test_mlflow_record.py`` compares today's record with it key by key.
 """
 

@@ -21,9 +21,13 @@ def test_evaluation_is_logged_and_rerun_alone_gives_the_same_metrics(project_cop
     _run(project_copy, {"loss": "dice_ce", "fold_idx": 0}, pipelines=ALL)
     report = project_copy / "data" / "test-env" / "08_reporting" / "synthetic"
     assert "dice_ce (reference)" in (report / "report.md").read_text()
-    # one loss: every alias goes to its one model (the reference's; nothing was compared)
-    aliases = _client(project_copy).get_registered_model("minivess-dynunet-test").aliases
-    assert aliases == {"best-dsc": 1, "best-cldice": 1, "reference": 1}
+    # one loss: every alias goes to its ensemble (the reference's; nothing was compared): version 2, of
+    # the one network that training registered as version 1
+    client = _client(project_copy)
+    aliases = client.get_registered_model("minivess-dynunet-test").aliases
+    assert aliases == {"best-dsc": 2, "best-cldice": 2, "reference": 2}
+    ensemble, trained = (client.get_model_version("minivess-dynunet-test", v) for v in ("2", "1"))
+    assert (ensemble.tags["kind"], ensemble.tags["members"]) == ("ensemble", trained.run_id)
     assert "## Models promoted" in (report / "report.md").read_text()
     assert (report / "figures" / "examples.png").stat().st_size > 1000
     output = project_copy / "data" / "test-env" / "07_model_output" / "synthetic" / "dice_ce" / "fold_0"

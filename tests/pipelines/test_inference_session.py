@@ -14,13 +14,18 @@ import torch
 from mlflow import MlflowClient
 
 from minivess_kedro.data.synthetic import generate_volume
+from minivess_kedro.datasets import EnsembleRegistryDataset
 from minivess_kedro.datasets.registered_model_dataset import RegisteredModelDataset
+from minivess_kedro.datasets.registry_model_dataset import RegistryModelDataset
 from minivess_kedro.framework.expected_errors import MissingInputsError
+from minivess_kedro.inference import SlidingWindowConfig, segment_volume
 from minivess_kedro.inference.sources import InferenceInputsError
+from minivess_kedro.inference.verdict_postprocessing import PostprocessingMismatchError
 from minivess_kedro.io import NiftiVolume, nifti_to_bytes, write_nifti
 from minivess_kedro.io.ome_tiff import read_ome_tiff
-from minivess_kedro.models import DynUNetConfig, build_dynunet
+from minivess_kedro.models import DynUNetConfig, build_dynunet, build_ensemble
 from minivess_kedro.morphometry import SEGMENT_COLUMNS
+from minivess_kedro.postprocessing import ComponentSettings, clean_components
 from tests.pipelines.mlflow_record import kedro_run
 
 MODEL = "minivess-dynunet-test"  # training.registered_model_name of the test env
@@ -165,3 +170,53 @@ def test_a_run_without_its_folder_or_model_names_both_keys(project_copy) -> None
     message = str(err.value)
     assert "inference.input is not set" in message and "inference.model is not set" in message
     assert "kedro run --pipelines inference --params inference.input=" in message
+
+
+def _register_ensemble(project, versions: list[str], postprocessing: dict) -> str:
+    """The ensemble of ``versions``, registered as the report's ensemble dataset does."""
+    client = MlflowClient()
+    members = [
+        {"run_id": v.run_id, "fold_idx": i, "seed": 0, "version": v.version, "weights_sha256": v.tags["weights_sha256"]}
+        for i, v in enumerate(client.get_model_version(MODEL, number) for number in versions)
+    ]
+    request = {"loss": "dice_ce", "model_name": MODEL, "members": members, "postprocessing": postprocessing}
+    dataset = EnsembleRegistryDataset(filepath=str(project / "ensembles.json"))
+    with mlflow.start_run(run_name="report"):
+        dataset.save({"dice_ce": request})
+    return dataset.load()["dice_ce"]["version"]
+
+
+@pytest.mark.slow
+def test_the_ensemble_an_alias_points_at_segments_with_its_verdicts_post_processing(project_copy, tmp_path) -> None:
+    """kedro run --env test --pipelines inference --params inference.input=...,inference.model=models:/...@best-dsc
+    on the report's fold ensemble: every member runs, the verdict's post-processing is applied, and
+    another one is refused unless allowed."""
+    members = [_register(project_copy, seed) for seed in (0, 1)]
+    recorded = {"mode": "components", "components": {"min_volume_um3": 6.0, "max_hole_um3": 3.0}}
+    ensemble = _register_ensemble(project_copy, members, recorded)
+    MlflowClient().set_registered_model_alias(MODEL, "best-dsc", ensemble)
+    folder = tmp_path / "new"
+    folder.mkdir()
+    volume = generate_volume(1, shape=(24, 20, 8))
+    write_nifti(folder / "a.nii.gz", NiftiVolume.from_array(volume.image, (1.0, 1.0, 2.0)))
+    command = {"input": str(folder), "model": f"models:/{MODEL}@best-dsc"}
+
+    kedro_run(project_copy, ["inference"], {"inference": command})
+
+    output = project_copy / "data" / "test-env" / "09_inference" / "new" / MODEL / f"v{ensemble}"
+    assert _summary(output).loc["a", "postprocessing"] == "components"
+    record = json.loads((output / "a_record.json").read_text())
+    assert record["model"]["members"] == [MlflowClient().get_model_version(MODEL, v).run_id for v in members]
+    assert record["settings"]["components"] == recorded["components"]  # the verdict's sizes, not the evaluation's
+    states = [RegistryModelDataset(uri=f"models:/{MODEL}/{v}").load()["members"][0] for v in members]
+    window = SlidingWindowConfig(roi_size=(16, 16, 8), overlap=0.25)  # the test env's evaluation window
+    mask, _ = segment_volume(build_ensemble(CONFIG, states), volume.image, window)
+    expected = clean_components(mask, (1.0, 1.0, 2.0), ComponentSettings(6.0, 3.0))
+    np.testing.assert_array_equal(np.asarray(nib.load(output / "a_mask.nii.gz").dataobj), expected)
+
+    with pytest.raises(PostprocessingMismatchError, match="inference.postprocessing=none, but the report's verdict"):
+        kedro_run(project_copy, ["inference"], {"inference": command | {"postprocessing": "none"}})
+    allowed = command | {"postprocessing": "none", "allow_postprocessing_mismatch": True}
+    kedro_run(project_copy, ["inference"], {"inference": allowed})
+    assert _summary(output).loc["a", "postprocessing"] == "none"
+    np.testing.assert_array_equal(np.asarray(nib.load(output / "a_mask.nii.gz").dataobj), mask)

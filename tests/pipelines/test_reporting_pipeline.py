@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from kedro.config import OmegaConfigLoader
 from mlflow import MlflowClient
 
 from minivess_kedro import settings
-from minivess_kedro.datasets import RegistryAliasesDataset
+from minivess_kedro.datasets import EnsembleRegistryDataset, RegistryAliasesDataset
 from minivess_kedro.datasets.mlflow_study_runs_dataset import StudyRuns
+from minivess_kedro.datasets.registered_model_dataset import RegisteredModelDataset
+from minivess_kedro.datasets.registry_model_dataset import RegistryModelDataset
 from minivess_kedro.io import NiftiVolume, write_nifti
+from minivess_kedro.models import DynUNetConfig, build_dynunet, build_ensemble
 from minivess_kedro.pipelines.reporting.collect import collect_study_runs, read_registry_aliases
-from minivess_kedro.pipelines.reporting.nodes import build_study_report, promote_models
+from minivess_kedro.pipelines.reporting.nodes import build_study_report, plan_ensembles, promote_models
 from minivess_kedro.reporting.clustered import clustered_difference
+from minivess_kedro.training.distributed import state_digest
 
 METRICS = ["dsc", "cldice", "masd", "hd95", "nsd", "betti0_error", "betti1_error"]
 TEST_IDS = ["mv01", "mv02", "mv03", "mv04", "mv05", "mv06"]
@@ -156,7 +162,7 @@ def test_report_statistics_match_a_direct_computation(study, tmp_path) -> None:
     baselines = _volume_metrics(-0.3).drop(columns="postprocessing").assign(method="otsu")
 
     loss_table, _, comparisons, _, figures, markdown, html, promotions = build_study_report(
-        runs, volume_metrics, histories, baselines, raw_images, raw_labels, fingerprint, _reporting(tmp_path), {}
+        runs, volume_metrics, histories, baselines, raw_images, raw_labels, fingerprint, _reporting(tmp_path), {}, {}
     )
 
     row = comparisons[(comparisons["loss"] == "cbdice") & (comparisons["metric"] == "dsc")].iloc[0]
@@ -178,28 +184,35 @@ def test_report_statistics_match_a_direct_computation(study, tmp_path) -> None:
     assert cbdice["mean"] == pytest.approx(fold_means.mean())  # mean over folds of the per-fold means
     assert set(loss_table["kind"]) == {"loss", "baseline"}
     assert set(promotions["action"]) == {"none"}  # these runs registered no model: nothing to promote
-    assert "Models promoted" in markdown and "has a registered model version" in markdown
+    assert "Models promoted" in markdown and "but no ensemble of" in markdown
 
 
 MODEL = "minivess-dynunet-test"
+NETWORK = {**DynUNetConfig(filters=(4, 8, 16, 32)).to_dict(), "patch_size": [16, 16, 8]}
 
 
 def _register(client: MlflowClient, run_id: str, evaluated: str | None = None) -> str:
-    """A version of MODEL registered by ``run_id`` (as the training's registered model dataset does,
-    weights digest tagged) and the run's evaluation record of it (``evaluated``: the digest the
-    evaluation scored, default the registered one)."""
-    if not client.search_registered_models(filter_string=f"name = '{MODEL}'"):
-        client.create_registered_model(MODEL)
-    source = f"{client.get_run(run_id).info.artifact_uri}/model"
-    weights = f"sha-{run_id}"
-    version = str(client.create_model_version(MODEL, source, run_id=run_id, tags={"weights_sha256": weights}).version)
+    """A version of MODEL registered in ``run_id`` by the training's registered model dataset (a
+    small network of its own), and the run's evaluation record of it (``evaluated``: the digest
+    the evaluation scored, default the registered one)."""
+    torch.manual_seed(int(run_id[:6], 16))
+    weights = build_dynunet(DynUNetConfig.from_dict(NETWORK)).state_dict()
+    record_path = Path(client.get_run(run_id).info.artifact_uri.removeprefix("file://")).parent / "registered.json"
+    with mlflow.start_run(run_id=run_id):
+        RegisteredModelDataset(filepath=str(record_path)).save(
+            {"name": MODEL, "state_dict": weights, "model_config": NETWORK}
+        )
+    version = json.loads(record_path.read_text())["version"]
     record = {"run_id": run_id, "registered_model": MODEL, "version": version}
-    client.log_dict(run_id, record | {"evaluated_weights_sha256": evaluated or weights}, "registered_model.json")
+    client.log_dict(
+        run_id, record | {"evaluated_weights_sha256": evaluated or state_digest(weights)}, "registered_model.json"
+    )
     return version
 
 
 def _report_and_promote(tmp_path) -> pd.DataFrame:
-    """collect_study_runs, read_registry_aliases, build_study_report and promote_models, as wired."""
+    """collect_study_runs, read_registry_aliases, plan_ensembles (saved: registered),
+    build_study_report and promote_models, as wired."""
     with mlflow.start_run(run_name="report"):
         study_runs = _study_runs()
         runs, volume_metrics, histories = collect_study_runs(
@@ -207,8 +220,10 @@ def _report_and_promote(tmp_path) -> pd.DataFrame:
         )
         aliases = read_registry_aliases(study_runs, runs)
         fingerprint = {"source": "synthetic", "num_volumes": 6, "fingerprint": "f" * 64}
+        ensembles = EnsembleRegistryDataset(filepath=str(tmp_path / "ensembles.json"))
+        ensembles.save(plan_ensembles(runs, volume_metrics, histories, fingerprint, _reporting(tmp_path), aliases))
         outputs = build_study_report(
-            runs, volume_metrics, histories, None, {}, {}, fingerprint, _reporting(tmp_path), aliases
+            runs, volume_metrics, histories, None, {}, {}, fingerprint, _reporting(tmp_path), aliases, ensembles.load()
         )
         RegistryAliasesDataset().save(promote_models(outputs[-1], _reporting(tmp_path)))
     return outputs[-1].set_index("alias")
@@ -219,30 +234,51 @@ def _aliased(client: MlflowClient) -> dict[str, tuple[str, str]]:
     return {alias: (client.get_model_version(MODEL, v).run_id, str(v)) for alias, v in model.aliases.items()}
 
 
-def test_the_verdicts_models_get_the_aliases_and_keep_them_until_it_changes(study, tmp_path) -> None:
+def test_the_verdicts_ensembles_get_the_aliases_and_keep_them_until_it_changes(study, tmp_path) -> None:
     client = MlflowClient()
     versions = {
         key: _register(client, run_id) for key, run_id in study.items() if key.startswith(("dice_ce", "cbdice"))
     }
     # A re-evaluation run registers nothing: its record names the version it evaluated.
     reevaluated = _log_run("dice_ce", 1, 0.0)
+    digest = client.get_model_version(MODEL, versions["dice_ce-1"]).tags["weights_sha256"]
     with mlflow.start_run(run_id=reevaluated):
         record = {"run_id": study["dice_ce-1"], "registered_model": MODEL, "version": versions["dice_ce-1"]}
-        mlflow.log_dict(record | {"evaluated_weights_sha256": f"sha-{study['dice_ce-1']}"}, "registered_model.json")
+        mlflow.log_dict(record | {"evaluated_weights_sha256": digest}, "registered_model.json")
 
     first = _report_and_promote(tmp_path)
 
     # cbdice is 0.05 DSC above dice_ce on every volume: significantly better (Holm, n = 6 volumes)
     assert first.loc["best-dsc", "loss"] == "cbdice" and first.loc["best-dsc", "action"] == "set"
-    aliased = _aliased(client)
-    assert aliased["best-dsc"][0] in {study["cbdice-0"], study["cbdice-1"]}
-    assert aliased["best-dsc"][1] == first.loc["best-dsc", "version"]
-    # the reference's model of the latest dice_ce runs; fold 1's through the re-evaluation's record
-    assert first.loc["reference", "loss"] == "dice_ce"
-    assert aliased["reference"][1] in {versions["dice_ce-0"], versions["dice_ce-1"]}
+    ensemble = client.get_model_version(MODEL, first.loc["best-dsc", "version"])
+    assert ensemble.tags["kind"] == "ensemble" and ensemble.tags["loss"] == "cbdice"
+    assert ensemble.tags["members"] == f"{study['cbdice-0']},{study['cbdice-1']}"
+    assert ensemble.tags["member_versions"] == f"{versions['cbdice-0']},{versions['cbdice-1']}"
+    assert json.loads(ensemble.tags["postprocessing"]) == {"mode": "none"}
+    assert first.loc["best-dsc", "member_run_ids"] == f"{study['cbdice-0']};{study['cbdice-1']}"
+    assert _aliased(client)["best-dsc"][1] == first.loc["best-dsc", "version"]
+    # the reference's ensemble of the latest dice_ce runs; fold 1's through the re-evaluation's record
+    reference = client.get_model_version(MODEL, first.loc["reference", "version"])
+    assert reference.tags["member_versions"] == f"{versions['dice_ce-0']},{versions['dice_ce-1']}"
 
+    # the registered ensemble loads as every member's plain weights and predicts their mean softmax
+    loaded = RegistryModelDataset(uri=f"models:/{MODEL}@best-dsc").load()
+    members = [RegistryModelDataset(uri=f"models:/{MODEL}/{versions[f'cbdice-{f}']}").load() for f in (0, 1)]
+    assert len(loaded["members"]) == 2 and loaded["ensemble"]["loss"] == "cbdice"
+    for got, member in zip(loaded["members"], members, strict=True):
+        assert all(torch.equal(got[k], member["members"][0][k]) for k in got)
+    x = torch.rand(1, 1, 16, 16, 8)
+    nets = [build_dynunet(DynUNetConfig.from_dict(NETWORK)).eval() for _ in members]
+    for net, member in zip(nets, members, strict=True):
+        net.load_state_dict(member["members"][0])
+    with torch.no_grad():
+        expected = (torch.softmax(nets[0](x), 1) + torch.softmax(nets[1](x), 1)) / 2
+        assert torch.allclose(build_ensemble(NETWORK, loaded["members"])(x), expected, atol=1e-6)
+
+    aliased = _aliased(client)
     again = _report_and_promote(tmp_path)
     assert set(again["action"]) == {"kept"} and _aliased(client) == aliased  # same verdict: nothing moves
+    assert len(client.search_model_versions(f"name = '{MODEL}' and tags.kind = 'ensemble'")) == 2  # none again
 
     # cbdice is retrained and now falls 0.05 below the reference: the verdict changes
     for fold in (0, 1):
@@ -255,7 +291,7 @@ def test_the_verdicts_models_get_the_aliases_and_keep_them_until_it_changes(stud
 
 def test_a_stale_registry_record_is_refused_naming_both_digests(study, tmp_path) -> None:
     """The registered version holds other weights than the best_model.pt the evaluation scored
-    (registered_model.json left from an earlier registration): no alias goes to it."""
+    (registered_model.json left from an earlier registration): no ensemble of it, no alias."""
     client = MlflowClient()
     for key in ("dice_ce-0", "dice_ce-1"):
         _register(client, study[key])
@@ -264,6 +300,7 @@ def test_a_stale_registry_record_is_refused_naming_both_digests(study, tmp_path)
     plan = _report_and_promote(tmp_path)
     row = plan.loc["best-dsc"]
     assert row["loss"] == "cbdice" and row["action"] == "none"  # the verdict holds, its model is refused
-    assert f"holds weights sha-{study['cbdice-0'][:8]}" in row["reason"]
+    digest = client.get_model_version(MODEL, "3").tags["weights_sha256"]
+    assert f"holds weights {digest[:12]}" in row["reason"]
     assert "but the evaluated best_model.pt has 0123456789ab" in row["reason"]
     assert "best-dsc" not in _aliased(client)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -10,11 +10,13 @@ import pytest
 
 from minivess_kedro.pipelines.reporting.params import PromotionParams, ReportingParams
 from minivess_kedro.reporting import ReportSettings, RunRecord, build_report
+from minivess_kedro.reporting.ensembles import ensemble_request, ensemble_sha256, verdict_postprocessing
 from minivess_kedro.reporting.promotion import (
     AliasTarget,
     ModelVersion,
     PromotionSettings,
     alias_assignments,
+    choose_losses,
     plan_promotions,
     winning_loss,
 )
@@ -72,14 +74,34 @@ COMPARISONS = pd.DataFrame(
 )
 
 
-def _plan(current: dict | None = None, comparisons: pd.DataFrame = COMPARISONS, **kwargs) -> pd.DataFrame:
-    settings = PromotionSettings(**kwargs)
-    return plan_promotions(RUNS, VERSIONS, comparisons, "dice_ce", _targets(current), settings).set_index("alias")
+ENSEMBLES = {  # the versions the registry dataset gave each loss's ensemble
+    "cbdice": {"model_name": NAME, "version": "10", "members": [{"run_id": r.run_id} for r in RUNS[2:5]],
+               "postprocessing": {"mode": "none"}},
+    "dice_ce": {"model_name": NAME, "version": "11", "members": [{"run_id": r.run_id} for r in RUNS[:2]],
+                "postprocessing": {"mode": "none"}},
+    "cldice": {"model_name": NAME, "version": "12", "members": [{"run_id": "cldice-0-0"}],
+               "postprocessing": {"mode": "none"}},
+}  # fmt: skip
+
+
+def _choices(current: dict | None = None, comparisons: pd.DataFrame = COMPARISONS, refusal=None, runs=RUNS, **kwargs):
+    return choose_losses(runs, comparisons, "dice_ce", _targets(current), PromotionSettings(**kwargs), refusal)
+
+
+def _plan(
+    current: dict | None = None, comparisons=COMPARISONS, ensembles=ENSEMBLES, enabled=True, **kwargs
+) -> pd.DataFrame:
+    choices = _choices(current, comparisons, **kwargs)
+    return plan_promotions(choices, ensembles, _targets(current), set(), enabled).set_index("alias")
 
 
 def _targets(current: dict | None) -> dict[tuple[str, str], AliasTarget]:
-    """``{(name, alias): version}`` as where the aliases point (models of unknown data)."""
-    return {key: AliasTarget(version) for key, version in (current or {}).items()}
+    """``{(name, alias): version or AliasTarget}`` as where the aliases point (plain versions:
+    models of unknown data and loss)."""
+    return {
+        key: target if isinstance(target, AliasTarget) else AliasTarget(target)
+        for key, target in (current or {}).items()
+    }
 
 
 def test_only_a_significantly_better_loss_takes_the_alias_from_the_reference() -> None:
@@ -119,21 +141,63 @@ def test_a_loss_better_on_one_primary_metric_but_not_non_inferior_on_another_is_
 
 def test_a_selection_biased_or_incomplete_report_moves_no_alias() -> None:
     why = "the numbers are selection-biased"
-    plan = plan_promotions(RUNS, VERSIONS, COMPARISONS, "dice_ce", {}, PromotionSettings(), refusal=why)
+    choices = _choices(refusal=why)
+    assert [c.loss for c in choices] == [None, None, None] and all(c.leave for c in choices)
+    plan = plan_promotions(choices, ENSEMBLES, _targets({(NAME, "best-dsc"): "3"}), set())
     assert list(plan["alias"]) == ["best-dsc", "best-cldice", "reference"]
     assert set(plan["action"]) == {"none"} and alias_assignments(plan) == {}
     assert all(reason == f"promotion refused: {why}" for reason in plan["reason"])
 
 
-def test_a_version_whose_weights_are_not_the_evaluated_ones_is_refused_naming_both() -> None:
+def test_the_ensemble_holds_every_run_of_the_loss_by_fold_and_seed() -> None:
+    request = ensemble_request("cbdice", RUNS, VERSIONS, {"mode": "none"})
+    assert [(m["run_id"], m["version"], m["weights_sha256"]) for m in request["members"]] == [
+        ("cbdice-0-0", "3", "w3"),
+        ("cbdice-1-0", "4", "w4"),
+        ("cbdice-1-1", "5", "w5"),
+    ]
+    assert (request["model_name"], request["postprocessing"]) == (NAME, {"mode": "none"})
+
+
+def test_an_ensemble_missing_a_member_or_holding_stale_weights_is_refused_naming_it() -> None:
+    without = {k: v for k, v in VERSIONS.items() if k != "cbdice-1-1"}
+    refused = ensemble_request("cbdice", RUNS, without, {"mode": "none"})["refused"]
+    assert "must hold every network the verdict is about" in refused
+    assert "run 'cbdice-1-1' (loss 'cbdice', fold 1, seed 1) registered no model version" in refused
+    none = ensemble_request("cbdice", RUNS, {}, {"mode": "none"})["refused"]
+    assert none == "no run of cbdice has a registered model version (trained with MLflow off?)"
     stale = VERSIONS | {"cbdice-0-0": ModelVersion(NAME, "3", "aaaa1111bbbb2222", "cccc3333dddd4444")}
-    plan = plan_promotions(RUNS, stale, COMPARISONS, "dice_ce", {}, PromotionSettings(metrics=("dsc",)))
-    row = plan.set_index("alias").loc["best-dsc"]
-    assert (row["action"], row["version"]) == ("none", "")
-    assert "version 3 holds weights aaaa1111bbbb but the evaluated best_model.pt has cccc3333dddd" in row["reason"]
+    refused = ensemble_request("cbdice", RUNS, stale, {"mode": "none"})["refused"]
+    assert "version 3 holds weights aaaa1111bbbb but the evaluated best_model.pt has cccc3333dddd" in refused
     unrecorded = VERSIONS | {"cbdice-0-0": ModelVersion(NAME, "3", "aaaa1111bbbb2222", "")}
-    row = plan_promotions(RUNS, unrecorded, COMPARISONS, "dice_ce", {}, PromotionSettings(metrics=("dsc",)))
-    assert "the evaluated best_model.pt has (digest not recorded)" in row.iloc[0]["reason"]
+    refused = ensemble_request("cbdice", RUNS, unrecorded, {"mode": "none"})["refused"]
+    assert "the evaluated best_model.pt has (digest not recorded)" in refused
+    split = VERSIONS | {"cbdice-1-0": ModelVersion("other-name", "4", "w4", "w4")}
+    refused = ensemble_request("cbdice", RUNS, split, {"mode": "none"})["refused"]
+    assert refused == f"the runs of cbdice registered under several model names: {NAME}, other-name"
+
+
+def test_the_verdicts_post_processing_is_recorded_with_the_runs_component_sizes() -> None:
+    sizes = {"evaluation.components.min_volume_um3": "80.0", "evaluation.components.max_hole_um3": "20"}
+    runs = [RunRecord("r", "dice_ce", 0, pd.DataFrame(), params=sizes)]
+    assert verdict_postprocessing(runs, "none") == {"mode": "none"}
+    assert verdict_postprocessing(runs, "components") == {
+        "mode": "components",
+        "components": {"min_volume_um3": 80.0, "max_hole_um3": 20.0},
+    }
+
+
+def test_the_ensembles_identity_changes_with_any_member_its_order_config_or_post_processing() -> None:
+    base = ensemble_sha256(NAME, {"filters": [4, 8]}, ["a", "b"], {"mode": "none"})
+    assert base == ensemble_sha256(NAME, {"filters": [4, 8]}, ["a", "b"], {"mode": "none"})
+    others = {
+        ensemble_sha256(NAME, {"filters": [4, 8]}, ["a", "c"], {"mode": "none"}),
+        ensemble_sha256(NAME, {"filters": [4, 8]}, ["b", "a"], {"mode": "none"}),
+        ensemble_sha256(NAME, {"filters": [4, 16]}, ["a", "b"], {"mode": "none"}),
+        ensemble_sha256(NAME, {"filters": [4, 8]}, ["a", "b"], {"mode": "components"}),
+        ensemble_sha256("other", {"filters": [4, 8]}, ["a", "b"], {"mode": "none"}),
+    }
+    assert base not in others and len(others) == 5
 
 
 def test_a_promoted_metric_must_be_primary() -> None:
@@ -148,46 +212,58 @@ def test_a_promoted_metric_must_be_primary() -> None:
         )
 
 
-def test_the_alias_goes_to_the_winning_losss_model_with_the_best_validation_dsc() -> None:
+def test_the_alias_goes_to_the_winning_losss_ensemble() -> None:
     plan = _plan()
     assert list(plan.index) == ["best-dsc", "best-cldice", "reference"]
     best = plan.loc["best-dsc"]
-    assert (best["loss"], best["run_id"], best["version"]) == ("cbdice", "cbdice-0-0", "3")
-    assert best["action"] == "set" and best["best_val_dsc"] == pytest.approx(0.80)
-    assert "the one with the highest validation DSC" in best["reason"]
-    assert (plan.loc["best-cldice", "loss"], plan.loc["best-cldice", "version"]) == ("dice_ce", "2")
-    assert (plan.loc["reference", "loss"], plan.loc["reference", "version"]) == ("dice_ce", "2")
+    assert (best["loss"], best["version"], best["members"], best["action"]) == ("cbdice", "10", 3, "set")
+    assert best["member_run_ids"] == "cbdice-0-0;cbdice-1-0;cbdice-1-1" and best["postprocessing"] == "none"
+    assert "the ensemble of its 3 network(s) (every fold x seed)" in best["reason"]
+    assert (plan.loc["best-cldice", "loss"], plan.loc["best-cldice", "version"]) == ("dice_ce", "11")
+    assert (plan.loc["reference", "loss"], plan.loc["reference", "version"]) == ("dice_ce", "11")
+    assert alias_assignments(plan.reset_index()) == {NAME: {"best-dsc": "10", "best-cldice": "11", "reference": "11"}}
 
 
-def test_an_alias_on_a_model_of_the_winning_loss_is_kept() -> None:
-    current = {(NAME, "best-dsc"): "4", (NAME, "best-cldice"): "2"}  # 4: cbdice fold 1, not the best by val DSC
+def test_an_alias_on_the_winning_losss_ensemble_is_kept() -> None:
+    current = {(NAME, "best-dsc"): "10", (NAME, "best-cldice"): "11"}
     plan = _plan(current)
-    assert (plan.loc["best-dsc", "action"], plan.loc["best-dsc", "version"]) == ("kept", "4")
+    assert (plan.loc["best-dsc", "action"], plan.loc["best-dsc", "version"]) == ("kept", "10")
     assert "verdict unchanged" in plan.loc["best-dsc", "reason"]
     assert plan.loc["best-cldice", "action"] == "kept"
-    assert alias_assignments(plan.reset_index()) == {NAME: {"reference": "2"}}  # only what changes is set
-    from_csv = plan.reset_index().assign(version=[4.0, 2.0, 2.0])  # pandas reads the versions back as floats
-    assert alias_assignments(from_csv) == {NAME: {"reference": "2"}}
+    assert alias_assignments(plan.reset_index()) == {NAME: {"reference": "11"}}  # only what changes is set
+    from_csv = plan.reset_index().assign(version=[10.0, 11.0, 11.0])  # pandas reads the versions back as floats
+    assert alias_assignments(from_csv) == {NAME: {"reference": "11"}}
 
 
-def test_a_changed_verdict_moves_the_alias_and_says_from_where() -> None:
-    current = {(NAME, "best-dsc"): "1"}  # dice_ce's: cbdice is now significantly better
-    row = _plan(current).loc["best-dsc"]
-    assert (row["action"], row["previous_version"], row["version"]) == ("moved", "1", "3")
+def test_a_changed_verdict_or_a_single_fold_model_moves_the_alias_and_says_from_where() -> None:
+    row = _plan({(NAME, "best-dsc"): "1"}).loc["best-dsc"]  # dice_ce's: cbdice is now significantly better
+    assert (row["action"], row["previous_version"], row["version"]) == ("moved", "1", "10")
     assert "moved from version 1" in row["reason"]
+    # an alias on one network of the winning loss (before ensembles) moves to its ensemble
+    row = _plan({(NAME, "best-dsc"): AliasTarget("3", loss="cbdice")}).loc["best-dsc"]
+    assert (row["action"], row["previous_version"], row["version"]) == ("moved", "3", "10")
 
 
-def test_no_registered_version_or_no_comparison_sets_nothing_and_says_why() -> None:
-    unregistered = plan_promotions(RUNS, {}, COMPARISONS, "dice_ce", {}, PromotionSettings())
-    assert len(unregistered) == 3
-    assert set(unregistered["action"]) == {"none"}
-    assert "no run of cbdice has a registered model version" in unregistered.iloc[0]["reason"]
+def test_no_registered_ensemble_or_no_comparison_sets_nothing_and_says_why() -> None:
+    refused = {loss: {"refused": f"no run of {loss} has a registered model version"} for loss in ENSEMBLES}
+    unregistered = _plan(ensembles=refused)
+    assert len(unregistered) == 3 and set(unregistered["action"]) == {"none"}
+    assert (
+        "but no ensemble of cbdice was registered: no run of cbdice has a registered model version"
+        in unregistered.iloc[0]["reason"]
+    )
     no_reference = _plan(comparisons=COMPARISONS.iloc[0:0])
-    assert no_reference.loc["best-dsc", "action"] == "none" and math.isnan(no_reference.loc["best-dsc", "best_val_dsc"])
+    assert no_reference.loc["best-dsc", "action"] == "none" and pd.isna(no_reference.loc["best-dsc", "members"])
     assert "no paired comparison on dsc" in no_reference.loc["best-dsc", "reason"]
-    assert alias_assignments(unregistered) == {}
+    assert alias_assignments(unregistered.reset_index()) == {}
     alone = winning_loss(COMPARISONS.iloc[0:0], "dsc", "dice_ce", 0.05, losses={"dice_ce"})
     assert alone == ("dice_ce", "only the reference loss dice_ce was run: nothing to compare on dsc")
+
+
+def test_with_promotion_disabled_the_plan_names_the_loss_and_sets_nothing() -> None:
+    plan = _plan({(NAME, "best-dsc"): "1"}, ensembles={}, enabled=False)
+    assert set(plan["action"]) == {"none"} and alias_assignments(plan.reset_index()) == {}
+    assert "would go to the ensemble of cbdice (nothing registered or set" in plan.loc["best-dsc", "reason"]
 
 
 def test_promotion_params_refuse_unknown_metrics_and_bad_alias_names() -> None:
@@ -201,59 +277,41 @@ def test_promotion_params_refuse_unknown_metrics_and_bad_alias_names() -> None:
 
 
 def test_a_verdict_without_a_model_removes_the_previous_winners_alias() -> None:
-    # cbdice was best on dsc and held the alias; now cldice is, but none of its runs registered a model
+    # cbdice was best on dsc and held the alias; now cldice is, but its ensemble could not be registered
     comparisons = pd.DataFrame([_comparison("cldice", "dsc", "better", 0.85)])
-    versions = {run_id: v for run_id, v in VERSIONS.items() if not run_id.startswith("cldice")}
-    plan = plan_promotions(
-        RUNS, versions, comparisons, "dice_ce", _targets({(NAME, "best-dsc"): "3"}), PromotionSettings()
-    )
-    row = plan.set_index("alias").loc["best-dsc"]
-    assert (row["loss"], row["action"], row["previous_version"], row["version"]) == ("cldice", "removed", "3", "")
-    assert (
-        "no run of cldice has a registered model version" in row["reason"] and "removed from version 3" in row["reason"]
-    )
-    assert alias_assignments(plan)[NAME]["best-dsc"] == ""  # "": remove the alias
+    ensembles = ENSEMBLES | {"cldice": {"refused": "no run of cldice has a registered model version"}}
+    row = _plan({(NAME, "best-dsc"): "10"}, comparisons=comparisons, ensembles=ensembles).loc["best-dsc"]
+    assert (row["loss"], row["action"], row["previous_version"], row["version"]) == ("cldice", "removed", "10", "")
+    assert "no run of cldice has a registered model version" in row["reason"]
+    assert "removed from version 10" in row["reason"]
+    plan = _plan({(NAME, "best-dsc"): "10"}, comparisons=comparisons, ensembles=ensembles)
+    assert alias_assignments(plan.reset_index())[NAME]["best-dsc"] == ""  # "": remove the alias
 
 
 def test_an_alias_on_another_model_name_of_the_study_is_removed_when_it_moves() -> None:
     other = "minivess-dynunet-old"
-    versions = VERSIONS | {
-        "dice_ce-0-0": ModelVersion(other, "7", "w7", "w7"),
-        "dice_ce-1-0": ModelVersion(other, "8", "w8", "w8"),
-    }
-    current = _targets({(other, "best-dsc"): "8"})  # the old name's dice_ce model; cbdice now wins on dsc
-    plan = plan_promotions(RUNS, versions, COMPARISONS, "dice_ce", current, PromotionSettings(metrics=("dsc",)))
+    current = {(other, "best-dsc"): "8"}  # the old name's model; cbdice's ensemble now wins on dsc
+    plan = _plan(current, metrics=("dsc",)).reset_index()
     rows = plan[plan["alias"] == "best-dsc"].set_index("model_name")
-    assert (rows.loc[NAME, "action"], rows.loc[NAME, "version"]) == ("set", "3")
+    assert (rows.loc[NAME, "action"], rows.loc[NAME, "version"]) == ("set", "10")
     assert (rows.loc[other, "action"], rows.loc[other, "previous_version"]) == ("removed", "8")
-    assert f"best-dsc is now on {NAME} version 3" in rows.loc[other, "reason"]
-    # the reference's best model by validation DSC is dice_ce fold 1, registered under the old name
-    assert alias_assignments(plan) == {NAME: {"best-dsc": "3"}, other: {"best-dsc": "", "reference": "8"}}
+    assert f"best-dsc is now on {NAME} version 10" in rows.loc[other, "reason"]
+    assert alias_assignments(plan) == {NAME: {"best-dsc": "10", "reference": "11"}, other: {"best-dsc": ""}}
 
 
 def test_an_alias_on_a_model_of_other_data_is_left_as_it_is() -> None:
-    synthetic = [
-        RunRecord(
-            r.run_id,
-            r.loss,
-            r.fold_idx,
-            r.volume_metrics,
-            r.history,
-            tags={"dataset_fingerprint": "synth"},
-            seed=r.seed,
-        )
-        for r in RUNS
-    ]
+    synthetic = [replace(r, tags={"dataset_fingerprint": "synth"}) for r in RUNS]
     current = {
         (NAME, "best-dsc"): AliasTarget("41", "ebrains0123456789"),
-        (NAME, "reference"): AliasTarget("2", "synth"),
+        (NAME, "reference"): AliasTarget("11", "synth"),
     }
-    plan = plan_promotions(synthetic, VERSIONS, COMPARISONS, "dice_ce", current, PromotionSettings(metrics=("dsc",)))
+    choices = choose_losses(synthetic, COMPARISONS, "dice_ce", current, PromotionSettings(metrics=("dsc",)))
+    plan = plan_promotions(choices, ENSEMBLES, current, {"synth"})
     row = plan.set_index("alias").loc["best-dsc"]
     assert (row["action"], row["version"]) == ("none", "")
     assert "points at version 41, a model trained on other data (dataset fingerprint ebrains01234" in row["reason"]
     assert "training.registered_model_name" in row["reason"]
-    assert alias_assignments(plan) == {}  # the reference alias is already on this data's dice_ce model: kept
+    assert alias_assignments(plan) == {}  # the reference alias is already on this data's dice_ce ensemble: kept
 
 
 def test_an_alias_stays_on_a_loss_still_significantly_better_when_another_has_the_higher_mean() -> None:
@@ -263,24 +321,44 @@ def test_an_alias_stays_on_a_loss_still_significantly_better_when_another_has_th
             _comparison("cldice", "dsc", "better", 0.80, ci=(0.02, 0.18)),
         ]
     )
-    plan = _plan({(NAME, "best-dsc"): "4"}, comparisons=both, metrics=("dsc",))  # on cbdice's fold 1 model
-    row = plan.loc["best-dsc"]
-    assert (row["loss"], row["action"], row["version"]) == ("cbdice", "kept", "4")
+    on_cbdice = {(NAME, "best-dsc"): AliasTarget("10", loss="cbdice")}
+    row = _plan(on_cbdice, comparisons=both, metrics=("dsc",)).loc["best-dsc"]
+    assert (row["loss"], row["action"], row["version"]) == ("cbdice", "kept", "10")
     assert "the alias stays on cbdice, also significantly better than the reference" in row["reason"]
     fresh = _plan(comparisons=both, metrics=("dsc",)).loc["best-dsc"]
-    assert (fresh["loss"], fresh["version"]) == ("cldice", "6")  # no alias yet: the best worse end
+    assert (fresh["loss"], fresh["version"]) == ("cldice", "12")  # no alias yet: the best worse end
 
 
 def test_build_report_refuses_promotion_on_selection_biased_numbers_and_on_a_restricted_grid() -> None:
-    versions = {r.run_id: ModelVersion(NAME, str(i), f"w{i}", f"w{i}") for i, r in enumerate(fakes.make_runs())}
     settings = ReportSettings(n_resamples=999)
-    biased = build_report(
-        fakes.make_runs(test=False), None, [], fakes.PROTOCOL, settings, PromotionSettings(), versions, {}
-    )
+    biased = build_report(fakes.make_runs(test=False), None, [], fakes.PROTOCOL, settings, PromotionSettings(), {}, {})
     assert biased.selection_biased and set(biased.promotions["action"]) == {"none"}
     assert biased.promotions["reason"].str.startswith("promotion refused: the numbers are selection-biased").all()
     runs = [r for r in fakes.make_runs() if not (r.loss == "cldice" and r.fold_idx == 1)]
     restricted = ReportSettings(n_resamples=999, restrict_to_shared_cells=True)
-    partial = build_report(runs, None, [], fakes.PROTOCOL, restricted, PromotionSettings(), versions, {})
+    partial = build_report(runs, None, [], fakes.PROTOCOL, restricted, PromotionSettings(), {}, {})
     assert set(partial.promotions["action"]) == {"none"}
     assert partial.promotions["reason"].str.contains("the grid is incomplete").all()
+
+
+def test_the_report_states_the_members_cross_validated_numbers_and_that_the_ensemble_was_not_tested() -> None:
+    runs = fakes.make_runs()
+    ensembles = {
+        loss: {
+            "model_name": NAME,
+            "version": str(i + 1),
+            "members": [{"run_id": r.run_id} for r in runs if r.loss == loss],
+            "postprocessing": {"mode": "none"},
+        }
+        for i, loss in enumerate(sorted({r.loss for r in runs}))
+    }
+    report = build_report(
+        runs, None, [], fakes.PROTOCOL, ReportSettings(n_resamples=999), PromotionSettings(), ensembles, {}
+    )
+    reference = report.loss_table[(report.loss_table["loss"] == "dice_ce") & (report.loss_table["metric"] == "dsc")]
+    expected = (
+        f"dsc {reference['mean'].iloc[0]:.3f} [{reference['ci_low'].iloc[0]:.3f}, {reference['ci_high'].iloc[0]:.3f}]"
+    )
+    section = report.markdown.split("## Models promoted")[1].split("## Figures")[0]
+    assert expected in section
+    assert "The ensemble itself was not tested on unseen data" in section

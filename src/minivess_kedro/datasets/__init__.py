@@ -1,6 +1,8 @@
 """Kedro datasets of the project (kedro-specific I/O): NIfTI volumes, splits and state dicts (each
-with a kedro-viz preview), the registered model and its aliases, and the study's MLflow runs read back."""
+with a kedro-viz preview), the registered model, the fold ensembles and their aliases, and the
+study's MLflow runs read back."""
 
+from minivess_kedro.datasets.ensemble_registry_dataset import EnsembleRegistryDataset
 from minivess_kedro.datasets.mlflow_study_runs_dataset import MlflowStudyRunsDataset
 from minivess_kedro.datasets.nifti_dataset import NiftiDataset
 from minivess_kedro.datasets.nifti_partitioned_dataset import NiftiPartitionedDataset
@@ -11,6 +13,7 @@ from minivess_kedro.datasets.splits_dataset import SplitsJSONDataset
 from minivess_kedro.datasets.torch_state_dataset import TorchStateDictDataset
 
 __all__ = [
+    "EnsembleRegistryDataset",
     "MlflowStudyRunsDataset",
     "NiftiDataset",
     "NiftiPartitionedDataset",

@@ -107,9 +107,10 @@ class StudyRuns:
         return {"name": name, "version": version, "weights_sha256": registered, "evaluated_weights_sha256": evaluated}
 
     def aliases(self, names: list[str] | tuple[str, ...]) -> dict[str, dict[str, dict[str, str]]]:
-        """``{model name: {alias: {"version", "dataset_fingerprint"}}}`` of the registered models
-        named (absent ones: ``{}``): where each alias points, and the data its model was trained on
-        (the version's ``dataset_fingerprint`` tag, empty when it has none)."""
+        """``{model name: {alias: {"version", "dataset_fingerprint", "loss"}}}`` of the registered
+        models named (absent ones: ``{}``): where each alias points, the data its model was trained
+        on and its loss (the version's ``dataset_fingerprint`` and ``loss`` tags, empty when it has
+        none)."""
         found: dict[str, dict[str, dict[str, str]]] = {}
         for name in names:
             try:
@@ -119,15 +120,14 @@ class StudyRuns:
                     raise
                 found[name] = {}
                 continue
-            found[name] = {
-                alias: {
+            found[name] = {}
+            for alias, version in sorted((model.aliases or {}).items()):
+                tags = self._client.get_model_version(name, str(version)).tags
+                found[name][alias] = {
                     "version": str(version),
-                    "dataset_fingerprint": self._client.get_model_version(name, str(version)).tags.get(
-                        "dataset_fingerprint", ""
-                    ),
+                    "dataset_fingerprint": tags.get("dataset_fingerprint", ""),
+                    "loss": tags.get("loss", ""),
                 }
-                for alias, version in sorted((model.aliases or {}).items())
-            }
         return found
 
     @staticmethod

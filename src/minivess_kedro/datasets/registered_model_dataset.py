@@ -74,15 +74,21 @@ class RegisteredModelDataset(BytesFileDataset[dict]):
             torch.save(state, state_path)
             config_path.write_text(json.dumps(model_config, indent=1))
             mlflow.log_artifact(str(state_path), artifact_path="checkpoints")
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=str(MODEL_CODE),
-                artifacts={"state_dict": str(state_path), "model_config": str(config_path)},
-                pip_requirements=[r for r in requires("minivess_kedro") or [] if "extra ==" not in r],
-                registered_model_name=name,
-            )
-        version = str(info.registered_model_version)
-        client = MlflowClient()
-        for key, value in tags.items():
-            client.set_model_version_tag(name, version, key, value)
-        return version
+            return log_model_version(name, {"state_dict": state_path, "model_config": config_path}, tags)
+
+
+def log_model_version(name: str, artifacts: dict[str, Path], tags: dict[str, str], logged_as: str = "model") -> str:
+    """Logs ``dynunet_pyfunc.py`` with ``artifacts`` in the active run as ``logged_as``, registers
+    it as a new version of ``name``, tags the version and returns its number."""
+    info = mlflow.pyfunc.log_model(
+        name=logged_as,
+        python_model=str(MODEL_CODE),
+        artifacts={key: str(path) for key, path in artifacts.items()},
+        pip_requirements=[r for r in requires("minivess_kedro") or [] if "extra ==" not in r],
+        registered_model_name=name,
+    )
+    version = str(info.registered_model_version)
+    client = MlflowClient()
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+    return version

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import pickle
 import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,28 +20,32 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import Model
 
 from minivess_kedro.inference.registered_model import (
+    ENSEMBLE_RECORD,
     EXAMPLE_URI,
     ModelIdentity,
     ModelReference,
     ModelReferenceError,
     UnsafeWeightsError,
     parse_model_uri,
+    weights_artifacts,
 )
 
-MISSING = (
-    "inference.model is not set: name the registered model version on the command line, e.g. "
-    f"`kedro run --pipelines inference --params inference.input=/data/new,inference.model={EXAMPLE_URI}` "
-    "(or models:/<name>/<version>)"
-)
+INFERENCE_EXAMPLE = f"kedro run --pipelines inference --params inference.input=/data/new,inference.model={EXAMPLE_URI}"
 
 
 class RegistryModelDataset(AbstractDataset[None, dict[str, Any]]):
     """Loads the version that ``uri`` names from the registry kedro-mlflow configured.
 
     The alias or version is resolved with ``MlflowClient`` to the model's name, version and the
-    run that logged it; of the version's pyfunc (``registered_model_dataset.py``) only the
-    ``state_dict`` and ``model_config`` artifacts are downloaded, and the weights are read with
-    ``torch.load(..., weights_only=True)``: nothing is unpickled and no logged code runs.
+    run that logged it; of the version's pyfunc (``dynunet_pyfunc.py``) only the weights
+    (``state_dict``, or an ensemble's ``member_<i>``), ``model_config`` and ``ensemble`` artifacts
+    are downloaded, and the weights are read with ``torch.load(..., weights_only=True)``: nothing
+    is unpickled and no logged code runs.
+
+    Args:
+        uri: the version's URI (empty: not given).
+        key: the parameter that gives it, and ``example`` a command that does: what an
+            unset URI's error says.
 
     Example catalog entry::
 
@@ -49,11 +54,24 @@ class RegistryModelDataset(AbstractDataset[None, dict[str, Any]]):
           uri: ${runtime_params:inference.model, ""}
     """
 
-    def __init__(self, *, uri: str = "", metadata: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        uri: str = "",
+        key: str = "inference.model",
+        example: str = INFERENCE_EXAMPLE,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
         self._uri, self.metadata = (uri or "").strip(), metadata
+        self._missing = (
+            f"{key} is not set: name the registered model version on the command line, e.g. `{example}` "
+            "(or models:/<name>/<version>)"
+        )
 
     def load(self) -> dict[str, Any]:
-        """``{"model": ModelIdentity, "state_dict": {name: tensor}, "model_config": dict}``.
+        """``{"model": ModelIdentity, "members": [state dict, ...], "model_config": dict,
+        "ensemble": dict | None}``: one state dict for a training run's version, one per member
+        for the report's ensemble version (``ensemble``: its record of members and post-processing).
 
         Raises:
             ModelReferenceError: no URI, a malformed one, or one naming no version (the message
@@ -61,32 +79,20 @@ class RegistryModelDataset(AbstractDataset[None, dict[str, Any]]):
             UnsafeWeightsError: a weights artifact that is not plain tensors.
         """
         if not self._uri:
-            raise ModelReferenceError(MISSING)
+            raise ModelReferenceError(self._missing)
         reference = parse_model_uri(self._uri)
         client = MlflowClient()
         version = _resolve(client, reference)
         identity = ModelIdentity(reference.name, str(version.version), version.run_id or "", reference.uri)
+        where = f"{reference.uri} (version {identity.version}, run {identity.run_id})"
         with tempfile.TemporaryDirectory(prefix="registry-model-") as folder:
-            state_path, config_path = _download(f"models:/{reference.name}/{version.version}", Path(folder))
-            try:
-                state = torch.load(state_path, map_location="cpu", weights_only=True)
-            except pickle.UnpicklingError as err:
-                raise UnsafeWeightsError(
-                    f"{reference.uri} (version {identity.version}, run {identity.run_id}): its state_dict artifact "
-                    f"is not plain weights and was refused without being run ({err})"
-                ) from err
-            except (RuntimeError, EOFError, OSError) as err:  # truncated or not a torch file
-                raise ModelReferenceError(
-                    f"{reference.uri} (version {identity.version}, run {identity.run_id}): its state_dict artifact "
-                    f"is not a readable torch file ({type(err).__name__}: {err})"
-                ) from err
-            try:
-                config = json.loads(config_path.read_text())
-            except ValueError as err:
-                raise ModelReferenceError(
-                    f"{reference.uri} (version {identity.version}): its model_config artifact is not JSON ({err})"
-                ) from err
-        return {"model": identity, "state_dict": state, "model_config": config}
+            files = download_version(f"models:/{reference.name}/{version.version}", Path(folder))
+            members = [read_weights(path, where) for path in files.weights]
+            config = _json(files.model_config, where, "model_config")
+            ensemble = None if files.ensemble is None else _json(files.ensemble, where, ENSEMBLE_RECORD)
+        if ensemble is not None:
+            identity = replace(identity, members=tuple(str(m["run_id"]) for m in ensemble.get("members", [])))
+        return {"model": identity, "members": members, "model_config": config, "ensemble": ensemble}
 
     def save(self, data: None) -> None:
         raise DatasetError("RegistryModelDataset is read-only: training registers models (registered_model)")
@@ -96,7 +102,7 @@ class RegistryModelDataset(AbstractDataset[None, dict[str, Any]]):
 
     def how_to_provide(self) -> str:
         """What to type when :meth:`exists` is false (the project's missing-inputs check says it)."""
-        return MISSING
+        return self._missing
 
     def _describe(self) -> dict[str, Any]:
         return {"uri": self._uri}
@@ -133,20 +139,70 @@ def _resolve(client: MlflowClient, reference: ModelReference) -> ModelVersion:
     return client.get_model_version(reference.name, number)
 
 
-def _download(model_uri: str, folder: Path) -> tuple[Path, Path]:
-    """Downloads the ``state_dict`` and ``model_config`` artifacts of a pyfunc version (by the
-    paths its MLmodel file gives them)."""
+@dataclass(frozen=True)
+class VersionFiles:
+    """The downloaded artifacts of a registered version.
+
+    Attributes:
+        weights: the state dicts, in member order (one for a training run's version).
+        model_config: the network's configuration (JSON).
+        ensemble: an ensemble version's record of its members (JSON), else ``None``.
+    """
+
+    weights: list[Path]
+    model_config: Path
+    ensemble: Path | None
+
+
+def download_version(model_uri: str, folder: Path) -> VersionFiles:
+    """Downloads the weights, ``model_config`` and (ensembles) ``ensemble`` artifacts of a pyfunc
+    version of this project, by the paths its MLmodel file gives them; nothing is loaded.
+
+    Raises:
+        ModelReferenceError: a version without weights or model_config artifacts.
+    """
     mlmodel = mlflow.artifacts.download_artifacts(artifact_uri=f"{model_uri}/MLmodel", dst_path=str(folder))
     artifacts = Model.load(mlmodel).flavors.get("python_function", {}).get("artifacts", {})
-    missing = sorted({"state_dict", "model_config"} - set(artifacts))
+    weights = weights_artifacts(artifacts)
+    missing = [n for n in ("weights", "model_config") if not (weights if n == "weights" else n in artifacts)]
     if missing:
         raise ModelReferenceError(f"{model_uri}: not a model of this project (no {', '.join(missing)} artifact)")
-    paths = []
-    for name in ("state_dict", "model_config"):
+
+    def fetch(name: str) -> Path:
         target = folder / name
         target.mkdir()
         local = mlflow.artifacts.download_artifacts(
             artifact_uri=f"{model_uri}/{artifacts[name]['path']}", dst_path=str(target)
         )
-        paths.append(Path(local))
-    return paths[0], paths[1]
+        return Path(local)
+
+    ensemble = fetch(ENSEMBLE_RECORD) if ENSEMBLE_RECORD in artifacts else None
+    return VersionFiles([fetch(name) for name in weights], fetch("model_config"), ensemble)
+
+
+def read_weights(path: Path, where: str) -> dict[str, torch.Tensor]:
+    """A state dict read with ``weights_only=True``.
+
+    Raises:
+        UnsafeWeightsError: a pickle that is not plain tensors (refused without being run).
+        ModelReferenceError: a truncated file or not a torch file.
+    """
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise UnsafeWeightsError(
+            f"{where}: its weights artifact {path.parent.name} is not plain weights and was refused without being "
+            f"run ({err})"
+        ) from err
+    except (RuntimeError, EOFError, OSError) as err:  # truncated or not a torch file
+        raise ModelReferenceError(
+            f"{where}: its weights artifact {path.parent.name} is not a readable torch file "
+            f"({type(err).__name__}: {err})"
+        ) from err
+
+
+def _json(path: Path, where: str, name: str) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except ValueError as err:
+        raise ModelReferenceError(f"{where}: its {name} artifact is not JSON ({err})") from err

@@ -20,6 +20,7 @@ from minivess_kedro.data.validation import DataValidationError
 from minivess_kedro.inference.registered_model import ModelReferenceError, UnsafeWeightsError
 from minivess_kedro.inference.results import InferenceOutputError
 from minivess_kedro.inference.sources import InferenceInputsError
+from minivess_kedro.inference.verdict_postprocessing import PostprocessingMismatchError
 from minivess_kedro.io.download import DownloadError
 from minivess_kedro.io.ebrains import UnsafeArchiveError
 from minivess_kedro.io.nifti import NiftiReadError
@@ -56,6 +57,7 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     ModelReferenceError,
     NiftiReadError,
     ParameterError,
+    PostprocessingMismatchError,
     SplitError,
     UnsafeArchiveError,
     UnsafeWeightsError,

@@ -11,6 +11,7 @@ from kedro.framework.hooks import hook_impl
 from minivess_kedro.framework.dotted_keys import dotted_keys
 from minivess_kedro.framework.expected_errors import MissingInputsError
 from minivess_kedro.pipeline_registry import DATA_FLOW
+from minivess_kedro.pipelines.export.params import CATALOG_KEYS as EXPORT_KEYS
 from minivess_kedro.pipelines.inference.params import check_catalog_sees_inference_keys
 from minivess_kedro.pipelines.parameters import ParameterError, check_run_cell, validate_parameters
 
@@ -30,6 +31,7 @@ class RunParameterChecks:
         if model_path:
             check_run_cell(parameters["parameters"], model_path)
         unseen = check_catalog_sees_inference_keys(parameters["parameters"], conf_catalog)
+        unseen += check_catalog_sees_inference_keys(parameters["parameters"], conf_catalog, "export", EXPORT_KEYS)
         if unseen:
             raise ParameterError(f"{len(unseen)} parameter problem(s):\n  " + "\n  ".join(unseen))
 

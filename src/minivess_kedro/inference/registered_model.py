@@ -4,6 +4,7 @@ its identity, and the errors of loading one."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 _URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/@]+)|/(?P<version>\d+))$")
@@ -60,12 +61,37 @@ class ModelIdentity:
         version: the version number (as a string, MLflow's form).
         run_id: the MLflow run that logged the version.
         uri: the URI the user gave (an alias resolves to ``version`` at the time of the run).
+        members: an ensemble's member runs (empty: one network).
     """
 
     name: str
     version: str
     run_id: str
     uri: str
+    members: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "version": self.version, "run_id": self.run_id, "uri": self.uri}
+    def to_dict(self) -> dict:
+        found = {"name": self.name, "version": self.version, "run_id": self.run_id, "uri": self.uri}
+        return found | ({"members": list(self.members)} if self.members else {})
+
+
+#: The artifact of a single network's weights; an ensemble's are ``member_0``, ``member_1``, ...
+SINGLE_WEIGHTS = "state_dict"
+MEMBER_PREFIX = "member_"
+#: An ensemble version's description of its members and post-processing (JSON).
+ENSEMBLE_RECORD = "ensemble"
+
+
+def weights_artifacts(names: Iterable[str]) -> list[str]:
+    """The weights artifacts of a registered version, in member order: ``["state_dict"]`` for one
+    network, ``member_0 ... member_<n-1>`` for an ensemble; ``[]`` for neither."""
+    names = set(names)
+    if SINGLE_WEIGHTS in names:
+        return [SINGLE_WEIGHTS]
+    members = [n for n in names if n.startswith(MEMBER_PREFIX) and n.removeprefix(MEMBER_PREFIX).isdigit()]
+    return sorted(members, key=lambda n: int(n.removeprefix(MEMBER_PREFIX)))
+
+
+def member_artifact(index: int) -> str:
+    """The artifact name of ensemble member ``index``."""
+    return f"{MEMBER_PREFIX}{index}"

@@ -23,7 +23,8 @@ def segment_volume(
     """Segments one raw volume.
 
     Args:
-        model: the trained network (put in eval mode here).
+        model: the trained network, or an ensemble whose ``outputs_probabilities`` is true (its
+            blended output is already the probability); put in eval mode here.
         image: ``H x W x D`` raw intensities.
         window: sliding-window settings (window = training patch).
         device: where the windows run; the whole-volume output is stitched on ``window.device``.
@@ -33,7 +34,8 @@ def segment_volume(
         probability ``H x W x D`` (float32).
     """
     model.eval()
-    logits = predict_logits(model, normalised_image(image).to(device), window)
-    probability = torch.softmax(logits, dim=1)[0, 1].cpu().numpy().astype(np.float32)
-    mask = logits.argmax(dim=1)[0].cpu().numpy().astype(np.uint8)
+    output = predict_logits(model, normalised_image(image).to(device), window)
+    probabilities = output if getattr(model, "outputs_probabilities", False) else torch.softmax(output, dim=1)
+    probability = probabilities[0, 1].cpu().numpy().astype(np.float32)
+    mask = output.argmax(dim=1)[0].cpu().numpy().astype(np.uint8)  # the argmax of logits is that of softmax
     return mask, probability

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from minivess_kedro.losses import LOSS_NAMES, build_loss
 from minivess_kedro.pipelines.data_ingestion.params import DataIngestionParams
 from minivess_kedro.pipelines.evaluation.params import EvaluationParams
+from minivess_kedro.pipelines.export.params import ExportParams
 from minivess_kedro.pipelines.inference.params import InferenceParams
 from minivess_kedro.pipelines.reporting.params import ReportingParams
 from minivess_kedro.pipelines.splitting.params import SplittingParams
@@ -31,6 +32,7 @@ PARAMETER_MODELS: dict[str, type[BaseModel]] = {
     "evaluation": EvaluationParams,
     "reporting": ReportingParams,
     "inference": InferenceParams,
+    "export": ExportParams,
 }
 
 

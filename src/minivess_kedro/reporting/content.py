@@ -147,17 +147,16 @@ def _postprocessing(c: ReportContent) -> list[Block]:
 
 
 def _promotions(c: ReportContent) -> list[Block]:
-    """Which model version each registry alias points at after this report, and why."""
+    """Which model version each registry alias points at after this report, why, and what its
+    members' cross-validated numbers say of it."""
     if c.promotions.empty:
         return []
+    rows = list(c.promotions.itertuples())
     shown = c.promotions.assign(
-        model=[_promoted_model(r) for r in c.promotions.itertuples()],
-        run=[
-            "–" if not r.run_id else f"{r.loss} fold {r.fold_idx} seed {r.seed} (`{str(r.run_id)[:8]}`)"
-            for r in c.promotions.itertuples()
-        ],
-        best_val_dsc=[fmt.number("dsc", v) for v in c.promotions["best_val_dsc"]],
-    )[["alias", "loss", "model", "run", "best_val_dsc", "action", "reason"]]
+        model=[_promoted_model(r) for r in rows],
+        members=["–" if pd.isna(r.members) else f"{int(r.members)} ({r.loss}, every fold x seed)" for r in rows],
+        expected=[_expected(c, r) for r in rows],
+    )[["alias", "loss", "model", "members", "postprocessing", "expected", "action", "reason"]]
     done = (
         "MLflow registry aliases set by this report"
         if c.promotion_enabled
@@ -169,12 +168,44 @@ def _promotions(c: ReportContent) -> list[Block]:
         "reference on that metric (Holm over losses x primary metrics) and non-inferior on the other primary "
         "metrics (margins: "
         + ", ".join(f"{m} {v:g}" for m, v in c.settings.non_inferiority_margins.items())
-        + "), else to the reference; of that loss's models, the one with the highest validation DSC (never chosen "
-        "on the test volumes), and only when its registered weights are the evaluated ones. An alias already on "
-        "a model of a loss still eligible is kept; one the verdict has no model for is removed; one on a model of "
-        "other data is left as it is. Nothing moves on a selection-biased report or an incomplete grid."
+        + "), else to the reference. The alias points at that loss's fold ensemble, registered by this report as "
+        "one version: every network the verdict is about (each fold x seed, weights checked against the evaluated "
+        "ones), the mean of their softmax probabilities, with the post-processing of these tables (inference "
+        "applies it by default). An alias already on a model of a loss still eligible stays on that loss; one the "
+        "verdict has no model for is removed; one on a model of other data is left as it is. Nothing moves on a "
+        "selection-biased report or an incomplete grid."
     )
-    return [Heading("Models promoted"), Table(shown, caption)]
+    unseen = (
+        "every volume of the study was a training or selection volume of some member (nested cross-validation), "
+        "so no volume is left to test it on"
+        if c.design.nested
+        else f"its members never saw the {c.split} volumes, so `kedro run --pipelines inference` on them would "
+        "measure it"
+    )
+    honesty = Paragraph(
+        "**Expected performance of a promoted ensemble**: the `expected` column gives its members' cross-validated "
+        f"numbers (mean over folds, {c.split} volumes, intervals as in the results table). The ensemble itself "
+        f"was not tested on unseen data: {unseen}. Averaging members usually helps, but by how much is not "
+        "measured by this report (`python bench/ensemble.py` compares the two on the demo study)."
+    )
+    return [Heading("Models promoted"), Table(shown, caption), honesty]
+
+
+def _expected(c: ReportContent, row) -> str:
+    """The members' cross-validated numbers on the primary metrics: ``dsc 0.81 [0.79, 0.83]; ...``."""
+    if pd.isna(row.members) or not row.loss:
+        return "–"
+    table = c.loss_table[(c.loss_table["loss"] == row.loss) & (c.loss_table["kind"] == "loss")]
+    parts = []
+    for metric in c.settings.primary_metrics:
+        found = table[table["metric"] == metric]
+        if len(found):
+            r = found.iloc[0]
+            parts.append(
+                f"{metric} {fmt.number(metric, r['mean'])} "
+                f"[{fmt.number(metric, r['ci_low'])}, {fmt.number(metric, r['ci_high'])}]"
+            )
+    return "; ".join(parts) or "–"
 
 
 def _promoted_model(row) -> str:

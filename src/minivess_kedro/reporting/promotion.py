@@ -9,15 +9,15 @@ always goes to a model of the reference loss. Nothing is promoted from a selecti
 or an incomplete grid, and a version is promoted only when its weights digest is that of the
 ``best_model.pt`` its run's evaluation scored.
 
-A loss has one model per fold and seed. The alias goes to the one whose kept checkpoint had the
-highest validation DSC (ties: lowest fold, then seed): chosen on the volumes it was selected on,
-never on the test volumes the verdict comes from. An alias that already points at a model of the
-winning loss among the reported runs is kept (or of another loss still significantly better than
-the reference), so re-running the report moves an alias only when the verdict changes (or its
-model is no longer among the reported runs). When the verdict has no model to point at, the alias
-is removed rather than left on the previous verdict's model; an alias on a model trained on other
-data (another dataset fingerprint) is never touched: a report on the synthetic data does not move
-the real data's aliases.
+A loss has one network per fold and seed, and the verdict is about all of them: the alias goes to
+their ensemble (:mod:`~minivess_kedro.reporting.ensembles`), registered by the report as one
+version. An alias that already points at the winning loss's ensemble is kept; an alias on a
+model of another loss still significantly better than the reference stays on that loss (its
+ensemble), so re-running the report moves an alias only when the verdict changes (or the
+ensemble's members do). When the verdict has no model to point at, the alias is removed rather
+than left on the previous verdict's model; an alias on a model trained on other data (another
+dataset fingerprint) is never touched: a report on the synthetic data does not move the real
+data's aliases.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 from minivess_kedro.reporting.metric_info import higher_is_better
-from minivess_kedro.reporting.protocol import kept_checkpoint, selection_start
 from minivess_kedro.reporting.records import RunRecord
 
 #: Columns of the promotions table.
@@ -39,10 +38,9 @@ PROMOTION_COLUMNS: tuple[str, ...] = (
     "loss",
     "model_name",
     "version",
-    "run_id",
-    "fold_idx",
-    "seed",
-    "best_val_dsc",
+    "members",
+    "member_run_ids",
+    "postprocessing",
     "action",
     "previous_version",
     "reason",
@@ -193,22 +191,36 @@ def winning_loss(
 
 @dataclass(frozen=True)
 class AliasTarget:
-    """Where an alias points now: a version, and the dataset its model was trained on.
+    """Where an alias points now: a version, the dataset its model was trained on and its loss.
 
     Attributes:
         version: the version number.
         dataset_fingerprint: the version's ``dataset_fingerprint`` tag (empty: unknown).
+        loss: the version's ``loss`` tag (empty: unknown).
     """
 
     version: str
     dataset_fingerprint: str = ""
+    loss: str = ""
 
 
 @dataclass(frozen=True)
-class _Candidate:
-    run: RunRecord
-    model: ModelVersion
-    best_val_dsc: float
+class AliasChoice:
+    """The loss an alias goes to by the verdict, and why.
+
+    Attributes:
+        alias: e.g. ``best-cldice``.
+        metric: the metric (empty for the reference alias).
+        loss: the loss whose ensemble the alias goes to (``None``: none).
+        reason: the verdict behind it.
+        leave: the report may not promote: the alias is left as it is.
+    """
+
+    alias: str
+    metric: str
+    loss: str | None
+    reason: str
+    leave: bool = False
 
 
 def better_losses(comparisons: pd.DataFrame, metric: str) -> set[str]:
@@ -217,25 +229,6 @@ def better_losses(comparisons: pd.DataFrame, metric: str) -> set[str]:
         return set()
     rows = comparisons[(comparisons["metric"] == metric) & (comparisons["verdict"] == "better")]
     return {str(loss) for loss in rows["loss"]}
-
-
-def _candidates(runs: Sequence[RunRecord], versions: Mapping[str, ModelVersion], loss: str) -> list[_Candidate]:
-    """The registered models of ``loss``'s runs, best validation DSC first (ties: fold, seed)."""
-    found = []
-    for run in runs:
-        if run.loss == loss and run.run_id in versions:
-            _, dsc = kept_checkpoint(run.history, selection_start(run))
-            found.append(_Candidate(run, versions[run.run_id], dsc))
-
-    def order(c: _Candidate) -> tuple:
-        never_validated = math.isnan(c.best_val_dsc)
-        return never_validated, 0.0 if never_validated else -c.best_val_dsc, c.run.fold_idx, c.run.seed
-
-    return sorted(found, key=order)
-
-
-def _key(model: ModelVersion) -> tuple[str, str]:
-    return model.name, model.version
 
 
 class _Alias:
@@ -251,16 +244,12 @@ class _Alias:
             if target.dataset_fingerprint and fingerprints and target.dataset_fingerprint not in fingerprints
         }
         self.ours = {name: target.version for name, target in pointed.items() if name not in self.foreign}
-
-    def loss_pointed_at(self, runs: Sequence[RunRecord], versions: Mapping[str, ModelVersion]) -> set[str]:
-        """The losses of the reported runs whose model the alias points at now."""
-        on = set(self.ours.items())
-        return {run.loss for run in runs if run.run_id in versions and _key(versions[run.run_id]) in on}
+        self.losses = {target.loss for name, target in pointed.items() if name not in self.foreign and target.loss}
 
 
 def _empty_row(alias: str, metric: str, loss: str | None) -> dict:
     row = dict.fromkeys(PROMOTION_COLUMNS, "") | {"alias": alias, "metric": metric, "loss": loss or ""}
-    return row | {"fold_idx": pd.NA, "seed": pd.NA, "best_val_dsc": math.nan}
+    return row | {"members": pd.NA}
 
 
 def _removed(alias: str, metric: str, loss: str | None, name: str, version: str, reason: str) -> dict:
@@ -282,120 +271,139 @@ def _left(alias: str, metric: str, loss: str | None, name: str, target: AliasTar
     return _empty_row(alias, metric, loss) | {"model_name": name, "action": "none", "reason": why}
 
 
-def _rows(state: _Alias, metric: str, loss: str | None, candidates: list[_Candidate], reason: str) -> list[dict]:
-    """The alias's rows: kept when it points at one of the candidates, else set or moved to the
-    first; removed from the study's other model names, and removed when there is no candidate
-    (an alias left on the previous verdict's model would misname the study's winner)."""
-    alias = state.alias
-    if loss is None or not candidates:
+def _rows(state: _Alias, choice: AliasChoice, ensemble: Mapping | None) -> list[dict]:
+    """The alias's rows: kept when it points at the loss's ensemble, else set or moved to it;
+    removed from the study's other model names, and removed when there is no ensemble (an alias
+    left on the previous verdict's model would misname the study's winner)."""
+    alias, metric, loss, reason = choice.alias, choice.metric, choice.loss, choice.reason
+    if loss is None or ensemble is None or "refused" in ensemble:
         if loss is not None:
-            reason += f"; but no run of {loss} has a registered model version (trained with MLflow off?)"
+            why = ensemble["refused"] if ensemble else "the report registered none"
+            reason += f"; but no ensemble of {loss} was registered: {why}"
         removed = [
             _removed(alias, metric, loss, name, version, f"{reason}; removed from version {version}")
             for name, version in sorted(state.ours.items())
         ]
         left = [_left(alias, metric, loss, name, target, reason) for name, target in sorted(state.foreign.items())]
         return removed + left or [_empty_row(alias, metric, loss) | {"action": "none", "reason": reason}]
-    kept = [c for c in candidates if state.ours.get(c.model.name) == c.model.version]
-    chosen = kept[0] if kept else next((c for c in candidates if c.model.name not in state.foreign), None)
-    if chosen is None:  # every candidate's model name holds the alias on another dataset's model
-        name = candidates[0].model.name
+    name, version = str(ensemble["model_name"]), str(ensemble["version"])
+    if name in state.foreign:
         return [_left(alias, metric, loss, name, state.foreign[name], reason)]
-    previous = state.ours.get(chosen.model.name, "")
-    mismatch = chosen.model.mismatch()
-    if mismatch:  # the registry would name other weights than the ones the verdict is about
-        why = f"{reason}; refused: {mismatch}; the alias is left as it is"
-        return [_empty_row(alias, metric, loss) | {"model_name": chosen.model.name, "action": "none", "reason": why}]
-    if kept:
+    previous = state.ours.get(name, "")
+    if previous == version:
         action, why = "kept", "verdict unchanged"
     elif previous:
         action, why = "moved", f"moved from version {previous}"
     else:
         action, why = "set", "new alias"
-    choice = f"{why}; of {len(candidates)} model(s) of {loss}, " + (
-        "the one it already points at" if kept else "the one with the highest validation DSC"
-    )
+    members = ensemble["members"]
     row = _empty_row(alias, metric, loss) | {
-        "model_name": chosen.model.name,
-        "version": chosen.model.version,
-        "run_id": chosen.run.run_id,
-        "fold_idx": chosen.run.fold_idx,
-        "seed": chosen.run.seed,
-        "best_val_dsc": chosen.best_val_dsc,
+        "model_name": name,
+        "version": version,
+        "members": len(members),
+        "member_run_ids": ";".join(str(m["run_id"]) for m in members),
+        "postprocessing": str(ensemble["postprocessing"]["mode"]),
         "action": action,
         "previous_version": previous if action == "moved" else "",
-        "reason": f"{reason}; {choice}",
+        "reason": f"{reason}; {why}; the ensemble of its {len(members)} network(s) (every fold x seed)",
     }
-    elsewhere = f"{alias} is now on {chosen.model.name} version {chosen.model.version}"
+    elsewhere = f"{alias} is now on {name} version {version}"
     others = [
-        _removed(alias, metric, loss, name, version, f"{elsewhere}; removed from version {version}")
-        for name, version in sorted(state.ours.items())
-        if name != chosen.model.name
+        _removed(alias, metric, loss, other, old, f"{elsewhere}; removed from version {old}")
+        for other, old in sorted(state.ours.items())
+        if other != name
     ]
     return [row, *others]
 
 
-def plan_promotions(
+def choose_losses(
     runs: Sequence[RunRecord],
-    versions: Mapping[str, ModelVersion],
     comparisons: pd.DataFrame,
     reference: str,
     current: Mapping[tuple[str, str], AliasTarget],
     settings: PromotionSettings,
     refusal: str | None = None,
-) -> pd.DataFrame:
-    """Where each alias should point after this report.
-
-    Nothing moves when the report itself cannot carry a verdict (``refusal``: selection-biased
-    numbers, an incomplete grid): every alias is left as it is and the reason says why.
+) -> list[AliasChoice]:
+    """The loss each alias goes to by the verdict: the ``best-<metric>`` ones in the order of
+    ``settings.metrics``, then the reference alias.
 
     An alias already on a model of a loss that is still significantly better than the reference
-    stays there, even when another better loss now has the higher mean (the two were never tested
-    against each other). An alias on a model trained on other data (another dataset fingerprint
-    than the reported runs') is never moved or removed.
+    (and non-inferior on the other primary metrics) stays on that loss, even when another such
+    loss now has the higher mean (the two were never tested against each other). Nothing moves
+    when the report itself cannot carry a verdict (``refusal``: selection-biased numbers, an
+    incomplete grid).
 
     Args:
         runs: the reported runs.
-        versions: run id -> the model version that run registered (runs without one are never
-            promoted).
         comparisons: the report's comparisons table.
         reference: the reference loss.
         current: ``(model name, alias)`` -> where the alias points now.
         settings: which aliases.
         refusal: why the report may not promote at all (``None``: it may).
-
-    Returns:
-        The rows (:data:`PROMOTION_COLUMNS`): per alias one row, the ``best-<metric>`` ones in the
-        order of ``settings.metrics``, then the reference alias; plus a ``removed`` row for each
-        other model name of the study that held the alias.
     """
     aliases = [(alias_of(m), m) for m in settings.metrics]
     if refusal:
         aliases += [(settings.reference_alias, "")] if settings.reference_alias else []
-        rows = [
-            _empty_row(alias, metric, None) | {"action": "none", "reason": f"promotion refused: {refusal}"}
-            for alias, metric in aliases
+        return [
+            AliasChoice(alias, metric, None, f"promotion refused: {refusal}", leave=True) for alias, metric in aliases
         ]
-        return pd.DataFrame(rows, columns=list(PROMOTION_COLUMNS))
     fingerprints = {run.tags.get("dataset_fingerprint", "") for run in runs} - {""}
-    rows = []
-    for metric in settings.metrics:
-        state = _Alias(alias_of(metric), current, fingerprints)
+    choices = []
+    for alias, metric in aliases:
+        state = _Alias(alias, current, fingerprints)
         loss, reason = winning_loss(comparisons, metric, reference, settings.alpha, {run.loss for run in runs})
         eligible = eligible_losses(comparisons, metric)
-        staying = sorted((state.loss_pointed_at(runs, versions) & eligible) - {loss})
+        staying = sorted((state.losses & eligible) - {loss})
         if loss in eligible and staying:
             reason += (
                 f"; the alias stays on {staying[0]}, also significantly better than the reference and non-inferior "
                 f"on the other primary metrics (the two were not tested against each other)"
             )
             loss = staying[0]
-        candidates = [] if loss is None else _candidates(runs, versions, loss)
-        rows += _rows(state, metric, loss, candidates, reason)
+        choices.append(AliasChoice(alias, metric, loss, reason))
     if settings.reference_alias:
-        state = _Alias(settings.reference_alias, current, fingerprints)
-        reason = f"the reference loss of the comparisons, {reference}"
-        rows += _rows(state, "", reference, _candidates(runs, versions, reference), reason)
+        choices.append(
+            AliasChoice(settings.reference_alias, "", reference, f"the reference loss of the comparisons, {reference}")
+        )
+    return choices
+
+
+def plan_promotions(
+    choices: Sequence[AliasChoice],
+    ensembles: Mapping[str, Mapping],
+    current: Mapping[tuple[str, str], AliasTarget],
+    fingerprints: Collection[str],
+    enabled: bool = True,
+) -> pd.DataFrame:
+    """Where each alias should point after this report.
+
+    Args:
+        choices: :func:`choose_losses`.
+        ensembles: loss -> its registered ensemble (``model_name``, ``version``, ``members``,
+            ``postprocessing``) or ``{"refused": reason}``
+            (:class:`~minivess_kedro.datasets.ensemble_registry_dataset.EnsembleRegistryDataset`).
+        current: ``(model name, alias)`` -> where the alias points now.
+        fingerprints: the reported runs' dataset fingerprints (an alias on a model of other data
+            is never moved or removed).
+        enabled: false: nothing was registered and nothing is set; each row says which loss's
+            ensemble the alias would go to.
+
+    Returns:
+        The rows (:data:`PROMOTION_COLUMNS`): per alias one row, in the order of ``choices``,
+        plus a ``removed`` row for each other model name of the study that held the alias.
+    """
+    rows = []
+    for choice in choices:
+        if choice.leave:
+            rows.append(_empty_row(choice.alias, choice.metric, None) | {"action": "none", "reason": choice.reason})
+            continue
+        if not enabled:
+            would = f"would go to the ensemble of {choice.loss}" if choice.loss else "would be removed"
+            why = f"{choice.reason}; {would} (nothing registered or set: reporting.promotion.enabled is false)"
+            rows.append(_empty_row(choice.alias, choice.metric, choice.loss) | {"action": "none", "reason": why})
+            continue
+        state = _Alias(choice.alias, current, set(fingerprints))
+        rows += _rows(state, choice, None if choice.loss is None else ensembles.get(choice.loss))
     return pd.DataFrame(rows, columns=list(PROMOTION_COLUMNS))
 
 

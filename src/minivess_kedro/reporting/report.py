@@ -19,7 +19,7 @@ from minivess_kedro.reporting.figures import dsc_vs_cldice, metric_boxplots, pla
 from minivess_kedro.reporting.grid import check_grid
 from minivess_kedro.reporting.metric_info import distance_unit
 from minivess_kedro.reporting.postprocessing_effect import postprocessing_effect
-from minivess_kedro.reporting.promotion import AliasTarget, ModelVersion, PromotionSettings, plan_promotions
+from minivess_kedro.reporting.promotion import AliasTarget, PromotionSettings, choose_losses, plan_promotions
 from minivess_kedro.reporting.protocol import consistency_caveats, selection_biased
 from minivess_kedro.reporting.records import (
     ExampleSlices,
@@ -130,6 +130,64 @@ def _refusal(biased: bool, grid_note: str | None) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class StudyVerdict:
+    """What the comparisons of a set of runs concluded, before tables and figures.
+
+    Attributes:
+        runs: the runs of the complete (loss, fold, seed) grid.
+        grid_note: which runs were left out of an incomplete grid (``None``: none).
+        split: the split the numbers come from.
+        every: the runs' per-volume values under every post-processing.
+        main: those of the report's post-processing.
+        design: the study design.
+        comparisons: each loss against the reference.
+        comparison_note: why there are no comparisons (``None``: there are).
+        biased: the numbers are selection-biased.
+        refusal: why the report may not promote (``None``: it may).
+    """
+
+    runs: list[RunRecord]
+    grid_note: str | None
+    split: str
+    every: pd.DataFrame
+    main: pd.DataFrame
+    design: StudyDesign
+    comparisons: pd.DataFrame
+    comparison_note: str | None
+    biased: bool
+    refusal: str | None
+
+    def choices(
+        self, settings: ReportSettings, promotion: PromotionSettings, current: Mapping[tuple[str, str], AliasTarget]
+    ):
+        """The loss each registry alias goes to (:func:`~minivess_kedro.reporting.promotion.choose_losses`)."""
+        return choose_losses(self.runs, self.comparisons, settings.reference_loss, current, promotion, self.refusal)
+
+
+def judge_study(runs: Sequence[RunRecord], protocol: Mapping[str, Any], settings: ReportSettings) -> StudyVerdict:
+    """The checks and comparisons of :func:`build_report` (its arguments), without the tables,
+    figures and documents: what the promotion of models needs before the report is written.
+
+    Raises:
+        ValueError: as :func:`build_report`, for the runs and protocol.
+    """
+    validate_runs(runs, settings.metrics)
+    check_comparable(runs)
+    split = report_split(runs)
+    _check_postprocessing(runs, split, settings.postprocessing)
+    runs, grid_note = _complete_grid(runs, settings)
+    every = run_values(runs, split, settings.metrics)
+    main = every[every["postprocessing"] == settings.postprocessing]
+    design = study_design(runs, split, main)
+    losses = loss_order(list(main["loss"]), settings.reference_loss)
+    comparisons, comparison_note = compare_to_reference(main, losses, settings)
+    biased = selection_biased(split, protocol, design.protocol if design.declared else None)
+    return StudyVerdict(
+        runs, grid_note, split, every, main, design, comparisons, comparison_note, biased, _refusal(biased, grid_note)
+    )
+
+
 def build_report(
     runs: Sequence[RunRecord],
     baselines: pd.DataFrame | None,
@@ -137,7 +195,7 @@ def build_report(
     protocol: Mapping[str, Any],
     settings: ReportSettings,
     promotion: PromotionSettings | None = None,
-    versions: Mapping[str, ModelVersion] | None = None,
+    ensembles: Mapping[str, Mapping] | None = None,
     current_aliases: Mapping[tuple[str, str], AliasTarget] | None = None,
 ) -> Report:
     """Compare the losses of a set of finished runs.
@@ -156,7 +214,8 @@ def build_report(
         settings: reference loss, metrics (primary, secondary), post-processing, bootstrap,
             non-inferiority margins, what to do with an incomplete grid.
         promotion: which registry aliases the verdict sets (``None``: no promotion section).
-        versions: run id -> the registered model version it evaluated.
+        ensembles: loss -> its registered fold ensemble, or why none was
+            (:class:`~minivess_kedro.datasets.ensemble_registry_dataset.EnsembleRegistryDataset`).
         current_aliases: ``(model name, alias)`` -> where the alias points now.
 
     Returns:
@@ -172,15 +231,10 @@ def build_report(
     """
     if not isinstance(protocol, Mapping):
         raise ValueError(f"protocol must be a mapping, got {type(protocol).__name__}.")
-    validate_runs(runs, settings.metrics)
-    check_comparable(runs)
     validate_examples(examples)
-    split = report_split(runs)
-    _check_postprocessing(runs, split, settings.postprocessing)
-    runs, grid_note = _complete_grid(runs, settings)
-    every = run_values(runs, split, settings.metrics)
-    main = every[every["postprocessing"] == settings.postprocessing]
-    design = study_design(runs, split, main)
+    verdict = judge_study(runs, protocol, settings)
+    runs, split, every, main, design = verdict.runs, verdict.split, verdict.every, verdict.main, verdict.design
+    comparisons, grid_note = verdict.comparisons, verdict.grid_note
     reported_ids = sorted(set(main["id"]))
     mismatch = incomparable_baselines(baselines, design.nsd_tau, design.protocol)
     base, base_note = baseline_values(
@@ -194,24 +248,25 @@ def build_report(
     methods = sorted(set(base["loss"]))
     values = pd.concat([main, base], ignore_index=True) if len(base) else main
     loss_tab = summary_table(values, split, settings, [*losses, *methods], nested=design.nested)
-    comparisons, comparison_note = compare_to_reference(main, losses, settings)
     effect = postprocessing_effect(every, losses, settings)
     unit = distance_unit(protocol, table_distance_units(runs, baselines))
     entries = [(loss, "loss") for loss in losses] + [(m, "baseline") for m in methods]
     figures = _figures(runs, values, entries, losses, examples, settings, unit)
-    biased = selection_biased(split, protocol, design.protocol if design.declared else None)
-    refusal = _refusal(biased, grid_note)
     promotions = (
         pd.DataFrame()
         if promotion is None
         else plan_promotions(
-            runs, versions or {}, comparisons, settings.reference_loss, current_aliases or {}, promotion, refusal
+            verdict.choices(settings, promotion, current_aliases or {}),
+            ensembles or {},
+            current_aliases or {},
+            {run.tags.get("dataset_fingerprint", "") for run in runs} - {""},
+            enabled=promotion.enabled,
         )
     )
     content = ReportContent(
         settings=settings,
         split=split,
-        biased=biased,
+        biased=verdict.biased,
         unit=unit,
         runs=tuple(runs),
         protocol=protocol,
@@ -221,7 +276,7 @@ def build_report(
         effect=effect,
         figure_names=tuple(figures),
         design=design,
-        comparison_note=comparison_note,
+        comparison_note=verdict.comparison_note,
         comparison_caveat=power_caveat(comparisons, settings) if len(comparisons) else None,
         notes=tuple(note for note in (grid_note, base_note) if note),
         caveats=tuple(consistency_caveats(runs)),

@@ -21,7 +21,8 @@ class InferenceParams(StrictParams):
     input: str | None = None
     model: str | None = None
     output: str | None = None
-    postprocessing: Literal["none", "components"] = "none"
+    postprocessing: Literal["auto", "none", "components"] = "auto"
+    allow_postprocessing_mismatch: bool = False
     save_probability: bool = False
     save_segments: bool = False
     save_ome_tiff: bool = False
@@ -52,7 +53,9 @@ CATALOG_KEYS = {
 }
 
 
-def check_catalog_sees_inference_keys(parameters: dict, conf_catalog: dict) -> list[str]:
+def check_catalog_sees_inference_keys(
+    parameters: dict, conf_catalog: dict, group: str = "inference", keys: dict = CATALOG_KEYS
+) -> list[str]:
     """The folders and the model URI the parameters name must be those the catalog uses.
 
     The catalog's ``${runtime_params:...}`` sees the command line only: ``inference.input`` set in
@@ -61,19 +64,21 @@ def check_catalog_sees_inference_keys(parameters: dict, conf_catalog: dict) -> l
     Args:
         parameters: the resolved parameters.
         conf_catalog: the resolved catalog configuration.
+        group: the parameter group (``inference``, ``export``).
+        keys: its keys that name places: key -> (dataset, argument).
 
     Returns:
         One line per key that differs, naming it and the ``--params`` to use instead.
     """
-    inference = parameters.get("inference") or {}
+    inference = parameters.get(group) or {}
     problems = []
-    for key, (dataset, argument) in CATALOG_KEYS.items():
+    for key, (dataset, argument) in keys.items():
         if dataset not in conf_catalog:
             continue
         ours, theirs = inference.get(key) or "", conf_catalog[dataset].get(argument) or ""
         if str(ours).strip() != str(theirs).strip():
             problems.append(
-                f"inference.{key}={ours!r} is set in a parameters file, but the catalog reads it from the command "
-                f"line only ({theirs!r}): pass `--params inference.{key}={ours}` instead"
+                f"{group}.{key}={ours!r} is set in a parameters file, but the catalog reads it from the command "
+                f"line only ({theirs!r}): pass `--params {group}.{key}={ours}` instead"
             )
     return problems

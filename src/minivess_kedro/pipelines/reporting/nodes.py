@@ -17,6 +17,7 @@ from minivess_kedro.reporting import (
     example_from_volumes,
     pick_examples,
 )
+from minivess_kedro.reporting.ensembles import ensemble_request, verdict_postprocessing
 from minivess_kedro.reporting.promotion import (
     AliasTarget,
     ModelVersion,
@@ -24,6 +25,7 @@ from minivess_kedro.reporting.promotion import (
     alias_assignments,
     as_text,
 )
+from minivess_kedro.reporting.report import judge_study
 from minivess_kedro.sweep.grid import seed_suffix
 
 logger = logging.getLogger(__name__)
@@ -64,7 +66,9 @@ def _versions(runs: pd.DataFrame) -> dict[str, ModelVersion]:
 def _current(registry_aliases: dict) -> dict[tuple[str, str], AliasTarget]:
     """``(model name, alias)`` -> where it points, from ``registry_aliases.json``."""
     return {
-        (name, alias): AliasTarget(str(target["version"]), str(target.get("dataset_fingerprint", "")))
+        (name, alias): AliasTarget(
+            str(target["version"]), str(target.get("dataset_fingerprint", "")), str(target.get("loss", ""))
+        )
         for name, aliases in registry_aliases.items()
         for alias, target in aliases.items()
     }
@@ -93,25 +97,7 @@ def _protocol(runs: list[RunRecord], fingerprint: dict) -> dict:
     }
 
 
-def build_study_report(
-    study_runs: pd.DataFrame,
-    study_volume_metrics: pd.DataFrame,
-    study_histories: pd.DataFrame,
-    baseline_metrics: pd.DataFrame,
-    raw_images: dict,
-    raw_labels: dict,
-    dataset_fingerprint: dict,
-    reporting: dict,
-    registry_aliases: dict,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, str, str, pd.DataFrame]:
-    """Tables, figures and the Markdown/HTML report of every collected run, with where the
-    registry aliases go by its verdict (``registry_aliases``: where they point now).
-
-    Returns:
-        ``(loss_table, fold_table, comparisons, postprocessing_effect, figures, markdown, html,
-        promotions)``.
-    """
-    params = ReportingParams.model_validate(reporting)
+def _settings(params: ReportingParams) -> tuple[ReportSettings, PromotionSettings]:
     settings = ReportSettings(
         reference_loss=params.reference_loss,
         postprocessing=params.postprocessing,
@@ -123,6 +109,71 @@ def build_study_report(
         confidence_level=params.bootstrap.confidence_level,
         seed=params.bootstrap.seed,
     )
+    promotion = PromotionSettings(
+        metrics=params.promotion.metrics,
+        reference_alias=params.promotion.reference_alias,
+        alpha=settings.alpha,
+        enabled=params.promotion.enabled,
+    )
+    return settings, promotion
+
+
+def plan_ensembles(
+    study_runs: pd.DataFrame,
+    study_volume_metrics: pd.DataFrame,
+    study_histories: pd.DataFrame,
+    dataset_fingerprint: dict,
+    reporting: dict,
+    registry_aliases: dict,
+) -> dict[str, dict]:
+    """The fold ensembles the verdict promotes, as requests to register
+    (:func:`~minivess_kedro.reporting.ensembles.ensemble_request`; saving registers them): one per
+    loss an alias goes to, holding every run of that loss; none with ``reporting.promotion.enabled:
+    false`` or when the report may not promote (selection-biased, incomplete grid).
+
+    Returns:
+        ``{loss: request}``.
+    """
+    params = ReportingParams.model_validate(reporting)
+    settings, promotion = _settings(params)
+    if not promotion.enabled:
+        return {}
+    runs = _records(study_runs, study_volume_metrics, study_histories)
+    verdict = judge_study(runs, _protocol(runs, dataset_fingerprint), settings)
+    losses = {
+        c.loss for c in verdict.choices(settings, promotion, _current(registry_aliases)) if c.loss and not c.leave
+    }
+    postprocessing = verdict_postprocessing(verdict.runs, settings.postprocessing)
+    versions = _versions(study_runs)
+    requests = {loss: ensemble_request(loss, verdict.runs, versions, postprocessing) for loss in sorted(losses)}
+    for loss, request in requests.items():
+        if "refused" in request:
+            logger.warning("No ensemble of %s: %s", loss, request["refused"])
+    return requests
+
+
+def build_study_report(
+    study_runs: pd.DataFrame,
+    study_volume_metrics: pd.DataFrame,
+    study_histories: pd.DataFrame,
+    baseline_metrics: pd.DataFrame,
+    raw_images: dict,
+    raw_labels: dict,
+    dataset_fingerprint: dict,
+    reporting: dict,
+    registry_aliases: dict,
+    study_ensembles: dict,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, str, str, pd.DataFrame]:
+    """Tables, figures and the Markdown/HTML report of every collected run, with where the
+    registry aliases go by its verdict (``registry_aliases``: where they point now;
+    ``study_ensembles``: the ensembles registered for it, :func:`plan_ensembles`).
+
+    Returns:
+        ``(loss_table, fold_table, comparisons, postprocessing_effect, figures, markdown, html,
+        promotions)``.
+    """
+    params = ReportingParams.model_validate(reporting)
+    settings, promotion = _settings(params)
     runs = _records(study_runs, study_volume_metrics, study_histories)
     examples, seeds = [], {run.run_id: run.seed for run in runs}
     for choice in pick_examples(runs, settings):
@@ -145,12 +196,6 @@ def build_study_report(
                 read_nifti(prediction_path).array,
             )
         )
-    promotion = PromotionSettings(
-        metrics=params.promotion.metrics,
-        reference_alias=params.promotion.reference_alias,
-        alpha=settings.alpha,
-        enabled=params.promotion.enabled,
-    )
     report = build_report(
         runs,
         baseline_metrics,
@@ -158,7 +203,7 @@ def build_study_report(
         _protocol(runs, dataset_fingerprint),
         settings,
         promotion=promotion,
-        versions=_versions(study_runs),
+        ensembles=study_ensembles,
         current_aliases=_current(registry_aliases),
     )
     figures = {

@@ -3,7 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from minivess_kedro.pipelines.reporting.collect import collect_study_runs, read_registry_aliases
-from minivess_kedro.pipelines.reporting.nodes import build_study_report, promote_models
+from minivess_kedro.pipelines.reporting.nodes import build_study_report, plan_ensembles, promote_models
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -27,6 +27,19 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="read_registry_aliases",
             ),
             Node(
+                func=plan_ensembles,
+                inputs={
+                    "study_runs": "study_runs",
+                    "study_volume_metrics": "study_volume_metrics",
+                    "study_histories": "study_histories",
+                    "dataset_fingerprint": "dataset_fingerprint",
+                    "reporting": "params:reporting",
+                    "registry_aliases": "registry_aliases",
+                },
+                outputs="study_ensembles",
+                name="plan_ensembles",
+            ),
+            Node(
                 func=build_study_report,
                 inputs={
                     "study_runs": "study_runs",
@@ -38,6 +51,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "dataset_fingerprint": "dataset_fingerprint",
                     "reporting": "params:reporting",
                     "registry_aliases": "registry_aliases",
+                    "study_ensembles": "study_ensembles",
                 },
                 outputs=[
                     "report_loss_table",

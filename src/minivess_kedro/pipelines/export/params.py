@@ -1,0 +1,33 @@
+"""Typed ``export`` parameters."""
+
+from __future__ import annotations
+
+from pydantic import field_validator
+
+from minivess_kedro.inference.registered_model import ModelReferenceError, parse_model_uri
+from minivess_kedro.pipelines.params_base import StrictParams
+
+
+class ExportParams(StrictParams):
+    """``export:`` in ``parameters_export.yml``.
+
+    ``model`` and ``output`` are read by the catalog (``catalog_export.yml``), which sees only the
+    command line's ``--params``; they are fields here so that a malformed URI fails before the run.
+    """
+
+    model: str | None = None
+    output: str | None = None
+
+    @field_validator("model")
+    @classmethod
+    def _model_uri(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                parse_model_uri(value)
+            except ModelReferenceError as err:  # a LookupError: pydantic reports ValueErrors
+                raise ValueError(str(err)) from err
+        return value
+
+
+# Where the catalog (catalog_export.yml) reads each key that names a place.
+CATALOG_KEYS = {"model": ("export_model", "uri"), "output": ("monai_bundle", "output_folder")}
