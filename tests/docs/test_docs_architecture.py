@@ -16,7 +16,7 @@ from tests.docs.docs_project import DocsProject
 from tests.docs.markdown_parts import code_spans, fences, table_under
 
 PAGE = PROJECT_ROOT / "docs" / "architecture.md"
-PIPELINES = ["data_ingestion", "splitting", "training", "evaluation", "reporting", "inference"]
+PIPELINES = ["data_ingestion", "splitting", "training", "evaluation", "reporting", "inference", "export"]
 # Inference reads its new volumes from a folder the command line names, not from under data/.
 NAMED_FOLDERS = {
     dataset: f"inference.{key}" for key, (dataset, argument) in CATALOG_KEYS.items() if argument == "folder"

@@ -38,6 +38,8 @@ RUN_ELSEWHERE: dict[tuple[str, ...], str] = {
     ("dvc",): "tests/test_dvc.py",  # not a dependency; the test checks the dvc.yaml stages' commands
     ("sbatch",): "tests/sweep/test_slurm_script.py",  # runs the batch script with stand-ins for SLURM and Ray
     ("bash", "bench/gpu_all.sh"): "tests/bench/test_gpu_all.py",  # its --quick rehearsal and its refusals
+    # run in an exported bundle's folder: the test exports one and runs these commands in it
+    ("python", "-m", "monai.bundle"): "tests/pipelines/test_export_session.py",
 }
 SHELL_TOOLS = frozenset({"diff", "grep", "ls", "cat", "mkdir", "cp"})  # standard tools: being on PATH is enough
 

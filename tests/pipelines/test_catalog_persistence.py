@@ -22,8 +22,9 @@ RUNS_READ_BACK = "study_mlflow_runs"
 # The registry aliases the report sets: they live in the MLflow registry (registry_aliases.json
 # is the file of what they were before).
 REGISTRY_SINKS = {"promoted_aliases"}
-# What inference reads from places the command line names (a registry URI, a folder of new volumes).
-NAMED_ON_THE_COMMAND_LINE = {"inference_model", "inference_volumes"}
+# What inference and export read from places the command line names (a registry URI, a folder of
+# new volumes).
+NAMED_ON_THE_COMMAND_LINE = {"inference_model", "inference_volumes", "export_model"}
 
 
 def load_catalog(project: Path, env: str, runtime_params: dict | None = None) -> DataCatalog:

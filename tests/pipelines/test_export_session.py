@@ -12,13 +12,10 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
-from mlflow import MlflowClient
 
-from minivess_kedro.data.synthetic import generate_volume
 from minivess_kedro.framework.expected_errors import MissingInputsError
-from minivess_kedro.io import NiftiVolume, write_nifti
 from tests.pipelines.mlflow_record import kedro_run
-from tests.pipelines.test_inference_session import MODEL, _register, _register_ensemble
+from tests.pipelines.test_inference_session import MODEL, aliased_ensemble, one_volume_folder
 
 SCHEMA = Path(__file__).resolve().parents[2] / "src" / "minivess_kedro" / "bundle" / "metadata_schema.json"
 
@@ -39,14 +36,10 @@ def _monai_bundle(bundle: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_the_exported_bundle_verifies_and_predicts_as_the_inference_pipeline(project_copy, tmp_path) -> None:
     """kedro run --env test --pipelines export --params export.model=models:/...@best-cldice"""
-    members = [_register(project_copy, seed) for seed in (0, 1)]
     recorded = {"mode": "components", "components": {"min_volume_um3": 6.0, "max_hole_um3": 3.0}}
-    ensemble = _register_ensemble(project_copy, members, recorded)
-    MlflowClient().set_registered_model_alias(MODEL, "best-cldice", ensemble)
+    _, ensemble = aliased_ensemble(project_copy, "best-cldice", recorded)
     folder = tmp_path / "new"
-    folder.mkdir()
-    volume = generate_volume(4, shape=(28, 20, 10))
-    write_nifti(folder / "c.nii.gz", NiftiVolume.from_array(volume.image, (0.8, 0.8, 2.0)))
+    one_volume_folder(folder, "c", 4, (28, 20, 10), (0.8, 0.8, 2.0))
 
     kedro_run(project_copy, ["export"], {"export": {"model": f"models:/{MODEL}@best-cldice"}})
 

@@ -186,19 +186,31 @@ def _register_ensemble(project, versions: list[str], postprocessing: dict) -> st
     return dataset.load()["dice_ce"]["version"]
 
 
+def aliased_ensemble(project, alias: str, recorded: dict) -> tuple[list[str], str]:
+    """Two trained versions and their ensemble (post-processing ``recorded``) behind ``alias``."""
+    members = [_register(project, seed) for seed in (0, 1)]
+    ensemble = _register_ensemble(project, members, recorded)
+    MlflowClient().set_registered_model_alias(MODEL, alias, ensemble)
+    return members, ensemble
+
+
+def one_volume_folder(folder, name: str, seed: int, shape, spacing):
+    """``folder`` with one synthetic volume ``<name>.nii.gz``; returns the volume."""
+    folder.mkdir()
+    volume = generate_volume(seed, shape=shape)
+    write_nifti(folder / f"{name}.nii.gz", NiftiVolume.from_array(volume.image, spacing))
+    return volume
+
+
 @pytest.mark.slow
 def test_the_ensemble_an_alias_points_at_segments_with_its_verdicts_post_processing(project_copy, tmp_path) -> None:
     """kedro run --env test --pipelines inference --params inference.input=...,inference.model=models:/...@best-dsc
     on the report's fold ensemble: every member runs, the verdict's post-processing is applied, and
     another one is refused unless allowed."""
-    members = [_register(project_copy, seed) for seed in (0, 1)]
     recorded = {"mode": "components", "components": {"min_volume_um3": 6.0, "max_hole_um3": 3.0}}
-    ensemble = _register_ensemble(project_copy, members, recorded)
-    MlflowClient().set_registered_model_alias(MODEL, "best-dsc", ensemble)
+    members, ensemble = aliased_ensemble(project_copy, "best-dsc", recorded)
     folder = tmp_path / "new"
-    folder.mkdir()
-    volume = generate_volume(1, shape=(24, 20, 8))
-    write_nifti(folder / "a.nii.gz", NiftiVolume.from_array(volume.image, (1.0, 1.0, 2.0)))
+    volume = one_volume_folder(folder, "a", 1, (24, 20, 8), (1.0, 1.0, 2.0))
     command = {"input": str(folder), "model": f"models:/{MODEL}@best-dsc"}
 
     kedro_run(project_copy, ["inference"], {"inference": command})

@@ -14,13 +14,15 @@ def _kedro_error(name: str) -> ImportError:
     return ImportError(f"An error occurred while importing the 'minivess_kedro.pipelines.{name}' module.")
 
 
-def test_the_six_pipelines_are_found_and_a_bare_run_is_the_studys_five() -> None:
-    assert pipeline_names() == ["data_ingestion", "evaluation", "inference", "reporting", "splitting", "training"]
+def test_the_seven_pipelines_are_found_and_a_bare_run_is_the_studys_five() -> None:
+    names = ["data_ingestion", "evaluation", "export", "inference", "reporting", "splitting", "training"]
+    assert pipeline_names() == names
     bootstrap_project(PROJECT_ROOT)
     pipelines = register_pipelines()
     study = {node.name for name in STUDY for node in pipelines[name].nodes}
     assert {node.name for node in pipelines["__default__"].nodes} == study
-    assert not study & {node.name for node in pipelines["inference"].nodes}  # inference runs by name only
+    for by_name in ("inference", "export"):  # run by name only
+        assert not study & {node.name for node in pipelines[by_name].nodes}
 
 
 def test_the_data_flow_names_every_pipeline_after_those_it_reads_from() -> None:

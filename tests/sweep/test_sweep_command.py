@@ -68,28 +68,24 @@ def _aliases(client: MlflowClient) -> dict[str, str]:
 
 
 def _assert_aliases_follow_the_verdict(client: MlflowClient, project, runs) -> dict[str, str]:
-    """best-<metric> is on a model of cbdice when the report judged it better than dice_ce on that
-    metric, else of dice_ce; reference on dice_ce; each on the loss's model with the highest
-    validation DSC; promotions.csv says the same."""
+    """best-<metric> is on the ensemble of cbdice when the report judged it better than dice_ce on
+    that metric, else of dice_ce; reference on dice_ce's; each ensemble holds its loss's four runs
+    (fold x seed, in that order); promotions.csv says the same."""
     report = project / "data" / "test-env" / "08_reporting" / "synthetic"
     comparisons = pd.read_csv(report / "comparisons.csv")
     promotions = pd.read_csv(report / "promotions.csv", dtype={"version": str})
     aliases = _aliases(client)
     assert set(aliases) == {"best-dsc", "best-cldice", "reference"}
     assert dict(zip(promotions["alias"], promotions["version"], strict=True)) == aliases
-    best_val = {run.info.run_id: run.data.metrics["best_val_dsc"] for run in runs}
+    cell = {run.info.run_id: (run.data.tags["loss"], run.data.tags["fold_idx"], run.data.tags["seed"]) for run in runs}
     for alias, version in aliases.items():
         metric = alias.removeprefix("best-")
         row = comparisons[(comparisons["loss"] == "cbdice") & (comparisons["metric"] == metric)]
         winner = "cbdice" if alias != "reference" and (row["verdict"] == "better").any() else "dice_ce"
         model = client.get_model_version("minivess-dynunet-test", version)
-        assert model.tags["loss"] == winner, (alias, model.tags["loss"], row.to_dict("records"))
-        of_the_loss = [
-            best_val[v.run_id]
-            for v in client.search_model_versions("name = 'minivess-dynunet-test'")
-            if v.tags["loss"] == winner
-        ]
-        assert len(of_the_loss) == 4 and best_val[model.run_id] == max(of_the_loss), alias
+        assert (model.tags["kind"], model.tags["loss"]) == ("ensemble", winner), (alias, row.to_dict("records"))
+        members = [cell[run_id] for run_id in model.tags["members"].split(",")]
+        assert members == [(winner, fold, seed) for fold in "01" for seed in "01"], alias
     return aliases
 
 

@@ -52,6 +52,20 @@ def parse_model_uri(uri: str) -> ModelReference:
     return ModelReference(uri.strip(), match["name"], match["alias"], match["version"])
 
 
+def checked_model_uri(value: str | None) -> str | None:
+    """``value`` when empty or a valid URI (a parameter validator: pydantic reports ValueErrors).
+
+    Raises:
+        ValueError: the message of :func:`parse_model_uri`.
+    """
+    if value:
+        try:
+            parse_model_uri(value)
+        except ModelReferenceError as err:
+            raise ValueError(str(err)) from err
+    return value
+
+
 @dataclass(frozen=True)
 class ModelIdentity:
     """The model version that segmented a volume, as its records and summary name it.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import field_validator
 
-from minivess_kedro.inference.registered_model import ModelReferenceError, parse_model_uri
+from minivess_kedro.inference.registered_model import checked_model_uri
 from minivess_kedro.pipelines.params_base import StrictParams
 
 
@@ -18,15 +18,7 @@ class ExportParams(StrictParams):
     model: str | None = None
     output: str | None = None
 
-    @field_validator("model")
-    @classmethod
-    def _model_uri(cls, value: str | None) -> str | None:
-        if value:
-            try:
-                parse_model_uri(value)
-            except ModelReferenceError as err:  # a LookupError: pydantic reports ValueErrors
-                raise ValueError(str(err)) from err
-        return value
+    _model_uri = field_validator("model")(checked_model_uri)
 
 
 # Where the catalog (catalog_export.yml) reads each key that names a place.

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from minivess_kedro.inference.registered_model import ModelReferenceError, parse_model_uri
+from minivess_kedro.inference.registered_model import checked_model_uri
 from minivess_kedro.pipelines.params_base import StrictParams
 
 
@@ -34,15 +34,7 @@ class InferenceParams(StrictParams):
             kind for kind, wanted in (("segments", self.save_segments), ("ome_tiff", self.save_ome_tiff)) if wanted
         )
 
-    @field_validator("model")
-    @classmethod
-    def _model_uri(cls, value: str | None) -> str | None:
-        if value:
-            try:
-                parse_model_uri(value)
-            except ModelReferenceError as err:  # a LookupError: pydantic reports ValueErrors
-                raise ValueError(str(err)) from err
-        return value
+    _model_uri = field_validator("model")(checked_model_uri)
 
 
 # Where the catalog (catalog_inference.yml) reads each key that names a place.
