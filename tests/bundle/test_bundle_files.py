@@ -16,6 +16,7 @@ from minivess_kedro.datasets.bundle_folder_dataset import BundleFolderDataset
 from minivess_kedro.inference import SlidingWindowConfig
 from minivess_kedro.inference.registered_model import ModelIdentity
 from minivess_kedro.models import DynUNetConfig, build_dynunet, build_ensemble
+from minivess_kedro.postprocessing.components_transform import spacing_um
 
 CONFIG = {**DynUNetConfig(filters=(4, 8, 16, 32)).to_dict(), "patch_size": [16, 16, 8]}
 SCHEMA = Path(__file__).resolve().parents[2] / "src" / "minivess_kedro" / "bundle" / "metadata_schema.json"
@@ -89,7 +90,7 @@ def test_the_config_applies_the_verdicts_post_processing(tmp_path) -> None:
     single = _written(tmp_path / "single", _model(1, ensemble=False), {"mode": "none"})
     config = json.loads((single / "configs" / "inference.json").read_text())
     assert [s["_target_"] for s in config["postprocessing"]["transforms"]] == ["AsDiscreted", "SaveImaged"]
-    assert config["num_members"] == 1
+    assert "num_members" not in config  # one training run's network, not an ensemble
 
 
 def test_an_interrupted_export_leaves_the_earlier_bundle_whole(tmp_path) -> None:
@@ -101,3 +102,40 @@ def test_an_interrupted_export_leaves_the_earlier_bundle_whole(tmp_path) -> None
     dataset.save({"name": "b", "files": {"models/model.pt": b"new"}})
     assert dataset.load() == {"name": "b", "files": {"models/model.pt": b"new"}}
     assert not (tmp_path / "b.partial").exists()
+
+
+def test_a_folder_that_is_not_a_bundle_is_never_replaced(tmp_path) -> None:
+    lab = tmp_path / "new_volumes"
+    lab.mkdir()
+    (lab / "mv01.nii.gz").write_bytes(b"a lab's volume")
+    dataset = BundleFolderDataset(path=str(tmp_path), output_folder=str(lab))
+    with pytest.raises(DatasetError, match=r"new_volumes exists and is not a bundle \(no configs/metadata.json\)"):
+        dataset.save({"name": "b", "files": {"configs/metadata.json": b"{}"}})
+    assert (lab / "mv01.nii.gz").read_bytes() == b"a lab's volume" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "new_volumes"
+    ]
+
+
+def test_one_training_runs_version_is_exported_as_its_network_not_an_ensemble(tmp_path) -> None:
+    """Its logits are blended across windows, as the inference pipeline blends a single network's."""
+    model = _model(1, ensemble=False)
+    bundle = _written(tmp_path, model, {"mode": "none"})
+    config = json.loads((bundle / "configs" / "inference.json").read_text())
+    assert config["network_def"] == "$monai.networks.nets.DynUNet(**@member_def)" and "num_members" not in config
+    network = build_dynunet(DynUNetConfig.from_dict(CONFIG)).eval()
+    network.load_state_dict(torch.load(bundle / "models" / "model.pt", weights_only=True))
+    x = torch.randn(1, 1, 16, 16, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(torch.jit.load(str(bundle / "models" / "model.ts"))(x), network(x))
+    assert (
+        json.loads((bundle / "configs" / "metadata.json").read_text())["network_data_format"]["outputs"]["pred"][
+            "value_range"
+        ]
+        == []
+    )  # logits
+
+
+@pytest.mark.parametrize(("code", "factor"), [(0, 1.0), (1, 1e6), (2, 1e3), (3, 1.0)])
+def test_the_bundles_clean_up_reads_the_voxel_size_in_micrometres(code, factor) -> None:
+    meta = {"pixdim": [1.0, 0.5, -0.5, 2.0, 0, 0, 0, 0], "xyzt_units": code}
+    assert spacing_um(meta) == pytest.approx((0.5 * factor, 0.5 * factor, 2.0 * factor))

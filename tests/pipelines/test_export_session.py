@@ -58,13 +58,17 @@ def test_the_exported_bundle_verifies_and_predicts_as_the_inference_pipeline(pro
     bundle_mask = np.asarray(nib.load(bundle / "eval" / "c_mask.nii.gz").dataobj)
 
     kedro_run(
-        project_copy, ["inference"], {"inference": {"input": str(folder), "model": f"models:/{MODEL}@best-cldice"}}
+        project_copy,
+        ["inference"],
+        {"inference": {"input": str(folder), "model": f"models:/{MODEL}@best-cldice", "save_probability": True}},
     )
 
     output = project_copy / "data" / "test-env" / "09_inference" / "new" / MODEL / f"v{ensemble}"
     pipeline_mask = np.asarray(nib.load(output / "c_mask.nii.gz").dataobj)
     assert pipeline_mask.any() and pipeline_mask.shape == (28, 20, 10)
     np.testing.assert_array_equal(bundle_mask, pipeline_mask)
+    raw = np.asarray(nib.load(output / "c_probability.nii.gz").dataobj) > 0.5  # before the clean-up
+    assert (raw != pipeline_mask).any()  # the verdict's clean-up changed this mask: the bundle applied it too
 
 
 def test_an_export_without_its_model_names_the_key(project_copy) -> None:

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import torch
 from kedro.config import OmegaConfigLoader
+from kedro.io.core import DatasetError
 from mlflow import MlflowClient
 
 from minivess_kedro import settings
@@ -274,6 +275,15 @@ def test_the_verdicts_ensembles_get_the_aliases_and_keep_them_until_it_changes(s
     with torch.no_grad():
         expected = (torch.softmax(nets[0](x), 1) + torch.softmax(nets[1](x), 1)) / 2
         assert torch.allclose(build_ensemble(NETWORK, loaded["members"])(x), expected, atol=1e-6)
+
+    # outside any MLflow run a registered ensemble is found by its key; a new one stops the save
+    recorded = EnsembleRegistryDataset(filepath=str(tmp_path / "ensembles.json")).load()["cbdice"]
+    request = {key: recorded[key] for key in ("loss", "members", "postprocessing")} | {"model_name": MODEL}
+    outside = EnsembleRegistryDataset(filepath=str(tmp_path / "outside.json"))
+    outside.save({"cbdice": request})
+    assert outside.load()["cbdice"]["version"] == first.loc["best-dsc", "version"]
+    with pytest.raises(DatasetError, match="the ensemble of cbdice must be registered, but no MLflow run is active"):
+        outside.save({"cbdice": request | {"postprocessing": {"mode": "components"}}})
 
     aliased = _aliased(client)
     again = _report_and_promote(tmp_path)

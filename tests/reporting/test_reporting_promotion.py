@@ -362,3 +362,19 @@ def test_the_report_states_the_members_cross_validated_numbers_and_that_the_ense
     section = report.markdown.split("## Models promoted")[1].split("## Figures")[0]
     assert expected in section
     assert "The ensemble itself was not tested on unseen data" in section
+
+
+def test_an_alias_staying_on_a_loss_whose_ensemble_is_refused_goes_to_the_verdicts_winner() -> None:
+    both = pd.DataFrame(
+        [
+            _comparison("cbdice", "dsc", "better", 0.78),
+            _comparison("cldice", "dsc", "better", 0.80, ci=(0.02, 0.18)),
+        ]
+    )
+    on_cbdice = {(NAME, "best-dsc"): AliasTarget("10", loss="cbdice")}
+    (choice,) = _choices(on_cbdice, both, metrics=("dsc",), reference_alias="")
+    assert (choice.loss, choice.fallback, choice.losses()) == ("cbdice", "cldice", ["cbdice", "cldice"])
+    refused = ENSEMBLES | {"cbdice": {"refused": "a new seed's version holds other weights"}}
+    row = _plan(on_cbdice, comparisons=both, ensembles=refused, metrics=("dsc",)).loc["best-dsc"]
+    assert (row["loss"], row["action"], row["previous_version"], row["version"]) == ("cldice", "moved", "10", "12")
+    assert "but no ensemble of cbdice (a new seed's version holds other weights): it goes to cldice" in row["reason"]

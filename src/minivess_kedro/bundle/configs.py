@@ -65,8 +65,20 @@ def _postprocessing(postprocessing: Mapping) -> list[dict]:
     return steps
 
 
+def network_definition(num_members: int | None) -> dict | str:
+    """``network_def``: the ensemble of ``num_members`` DynUNets (mean softmax), or, for one
+    training run's version (``None``), the DynUNet itself (logits, blended across windows as the
+    inference pipeline blends them)."""
+    if num_members is None:
+        return "$monai.networks.nets.DynUNet(**@member_def)"
+    return {
+        "_target_": "scripts.softmax_mean.SoftmaxMeanEnsemble",
+        "members": "$[monai.networks.nets.DynUNet(**@member_def) for _ in range(@num_members)]",
+    }
+
+
 def inference_config(
-    model_config: Mapping, num_members: int, window: SlidingWindowConfig, postprocessing: Mapping
+    model_config: Mapping, num_members: int | None, window: SlidingWindowConfig, postprocessing: Mapping
 ) -> dict:
     """``configs/inference.json``: every ``*.nii.gz`` / ``*.nii`` of ``dataset_dir`` segmented into
     ``output_dir/<name>_mask.nii.gz``, with the preprocessing, window and post-processing of the
@@ -74,7 +86,7 @@ def inference_config(
 
     Args:
         model_config: the members' network configuration.
-        num_members: networks of the ensemble.
+        num_members: networks of the ensemble (``None``: one training run's network).
         window: the evaluation's window (the training patch), overlap and blending.
         postprocessing: the verdict's (``{"mode": "none"}`` or ``components`` with its sizes).
     """
@@ -86,12 +98,9 @@ def inference_config(
         "datalist": "$sorted(glob.glob(os.path.join(@dataset_dir, '*.nii.gz')) "
         "+ glob.glob(os.path.join(@dataset_dir, '*.nii')))",
         "device": "$torch.device('cuda:0' if torch.cuda.is_available() else 'cpu')",
-        "num_members": num_members,
+        **({} if num_members is None else {"num_members": num_members}),
         "member_def": member_arguments(model_config),
-        "network_def": {
-            "_target_": "scripts.softmax_mean.SoftmaxMeanEnsemble",
-            "members": "$[monai.networks.nets.DynUNet(**@member_def) for _ in range(@num_members)]",
-        },
+        "network_def": network_definition(num_members),
         "network": "$@network_def.to(@device)",
         "preprocessing": {
             "_target_": "Compose",
@@ -225,7 +234,7 @@ def metadata(model: Mapping, ensemble: Mapping | None, window: SlidingWindowConf
                     "num_channels": 2,
                     "spatial_shape": list(window.roi_size),
                     "dtype": "float32",
-                    "value_range": [0, 1],
+                    "value_range": [0, 1] if ensemble else [],  # mean probabilities, or one network's logits
                     "is_patch_data": True,
                     "channel_def": {"0": "background", "1": "vessel"},
                 }

@@ -14,8 +14,8 @@ from monai.data import save_net_with_metadata
 from minivess_kedro.bundle.configs import inference_config, metadata
 from minivess_kedro.bundle.texts import MIT_LICENSE, data_license, readme
 from minivess_kedro.inference.sliding_window import SlidingWindowConfig
-from minivess_kedro.models import build_ensemble
 from minivess_kedro.models import softmax_mean as softmax_mean_module
+from minivess_kedro.pipelines.inference.nodes import model_network
 from minivess_kedro.postprocessing import components as components_module
 from minivess_kedro.postprocessing import components_transform as transform_module
 
@@ -58,12 +58,15 @@ def bundle_files(model: Mapping, settings: BundleSettings) -> dict[str, bytes]:
 
     Returns:
         Every file of :data:`BUNDLE_FILES`. ``models/model.pt`` is the state dict of the
-        ensemble module (one member for a training run's version); ``models/model.ts`` its
-        TorchScript, saved with the metadata by MONAI's ``save_net_with_metadata``.
+        ensemble module (of the DynUNet itself for a training run's version, whose logits the
+        inference pipeline blends); ``models/model.ts`` its TorchScript, saved with the metadata
+        by MONAI's ``save_net_with_metadata``.
     """
-    network = build_ensemble(model["model_config"], model["members"])
+    single = model["ensemble"] is None
+    network = model_network(model)
     meta = metadata(model["model"].to_dict(), model["ensemble"], settings.window, settings.postprocessing)
-    config = inference_config(model["model_config"], len(model["members"]), settings.window, settings.postprocessing)
+    members = None if single else len(model["members"])
+    config = inference_config(model["model_config"], members, settings.window, settings.postprocessing)
     files = {
         "configs/metadata.json": json.dumps(meta, indent=2).encode(),
         "configs/inference.json": json.dumps(config, indent=2).encode(),

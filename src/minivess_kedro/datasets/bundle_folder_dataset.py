@@ -14,7 +14,8 @@ class BundleFolderDataset(AbstractDataset[dict, dict]):
     """Saves ``{"name", "files": {relative path: bytes}}`` as the folder ``<path>/<name>/`` (or
     ``output_folder`` when given): written to ``<folder>.partial`` and renamed into place, so an
     interrupted export never leaves a half bundle, and an earlier bundle there is replaced only
-    by a complete one. Loading reads the folder back (``name``: its name).
+    by a complete one; a folder that is not a bundle is never replaced. Loading reads the folder
+    back (``name``: its name).
 
     Example catalog entry::
 
@@ -32,16 +33,33 @@ class BundleFolderDataset(AbstractDataset[dict, dict]):
         return Path(self._output) if self._output else self._path / name
 
     def save(self, data: dict) -> None:
-        folder = self._folder(data["name"])
-        partial = folder.with_name(f"{folder.name}.partial")
+        """Writes the bundle beside its folder, then swaps it in.
+
+        Raises:
+            DatasetError: the folder exists and is neither empty nor a bundle (it has no
+                ``configs/metadata.json``): nothing of it is touched.
+        """
+        folder = self._folder(data["name"]).resolve()
+        if folder.exists() and any(folder.iterdir()) and not (folder / "configs" / "metadata.json").is_file():
+            raise DatasetError(
+                f"{folder} exists and is not a bundle (no configs/metadata.json): the export does not replace it; "
+                "name an empty or new folder with --params export.output=<folder>"
+            )
+        partial, previous = folder.with_name(f"{folder.name}.partial"), folder.with_name(f"{folder.name}.previous")
         shutil.rmtree(partial, ignore_errors=True)
-        for relative, content in data["files"].items():
-            target = partial / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
+        try:
+            for relative, content in data["files"].items():
+                target = partial / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        shutil.rmtree(previous, ignore_errors=True)
         if folder.exists():
-            shutil.rmtree(folder)
+            folder.rename(previous)  # kept until the new bundle is in place
         partial.rename(folder)
+        shutil.rmtree(previous, ignore_errors=True)
         self._last = folder
 
     def load(self) -> dict:

@@ -48,8 +48,6 @@ class EnsembleRegistryDataset(BytesFileDataset[dict]):
     def _registered(self, request: dict) -> dict:
         if "refused" in request:
             return {"refused": request["refused"]}
-        if mlflow.active_run() is None:
-            return {"refused": "no active MLflow run to log the ensemble in (kedro-mlflow disabled?)"}
         try:
             return self._register(request)
         except (ModelReferenceError, ValueError) as err:  # a member gone, refused or of another network
@@ -58,28 +56,22 @@ class EnsembleRegistryDataset(BytesFileDataset[dict]):
 
     @staticmethod
     def _register(request: dict) -> dict:
+        """The ensemble's version: found by its key when registered before (nothing downloaded
+        but the first member's configuration), else registered in the active run.
+
+        Raises:
+            RuntimeError: a new version is needed and no MLflow run is active (an environment
+                problem, not the verdict's: the report stops rather than remove aliases).
+        """
         name, loss, members = request["model_name"], request["loss"], request["members"]
+        ensemble = {"loss": loss, "members": members, "postprocessing": request["postprocessing"]}
         client = MlflowClient()
         with tempfile.TemporaryDirectory(prefix="ensemble-") as scratch:
             folder = Path(scratch)
-            artifacts: dict[str, Path] = {}
-            configs = []
-            for index, member in enumerate(members):
-                files = download_version(f"models:/{name}/{member['version']}", folder / f"download_{index}")
-                where = f"models:/{name}/{member['version']} (run {member['run_id']})"
-                state = read_weights(files.weights[0], where)
-                if len(files.weights) != 1 or state_digest(state) != member["weights_sha256"]:
-                    raise ValueError(
-                        f"{where}: its weights are not the ones the verdict's evaluation scored "
-                        f"({member['weights_sha256'][:12]})"
-                    )
-                configs.append(json.loads(files.model_config.read_text()))
-                artifacts[member_artifact(index)] = files.weights[0]
-            if any(config != configs[0] for config in configs):
-                raise ValueError(f"the members of {loss}'s ensemble have different model configs: not one network")
-            key = ensemble_sha256(name, configs[0], [m["weights_sha256"] for m in members], request["postprocessing"])
+            first = download_version(f"models:/{name}/{members[0]['version']}", folder / "first", weights=False)
+            config = json.loads(first.model_config.read_text())
+            key = ensemble_sha256(name, config, [m["weights_sha256"] for m in members], request["postprocessing"])
             found = client.search_model_versions(f"name = '{name}' and tags.{KEY_TAG} = '{key}'")
-            ensemble = {"loss": loss, "members": members, "postprocessing": request["postprocessing"]}
             if found:
                 version = min(found, key=lambda v: int(v.version))
                 logger.info(
@@ -89,7 +81,13 @@ class EnsembleRegistryDataset(BytesFileDataset[dict]):
                     KEY_TAG: key,
                     **ensemble,
                 }
-            (folder / "model_config.json").write_text(json.dumps(configs[0], indent=1))
+            if mlflow.active_run() is None:
+                raise RuntimeError(
+                    f"the ensemble of {loss} must be registered, but no MLflow run is active to log it in "
+                    "(the reporting pipeline runs inside kedro-mlflow's run: is tracking disabled for it?)"
+                )
+            artifacts = _checked_members(name, members, config, folder)
+            (folder / "model_config.json").write_text(json.dumps(config, indent=1))
             (folder / "ensemble.json").write_text(json.dumps(ensemble, indent=1))
             artifacts |= {"model_config": folder / "model_config.json", ENSEMBLE_RECORD: folder / "ensemble.json"}
             tags = {
@@ -105,3 +103,28 @@ class EnsembleRegistryDataset(BytesFileDataset[dict]):
         run_id = mlflow.active_run().info.run_id
         logger.info("Registered %s version %s: the ensemble of %d %s networks", name, version, len(members), loss)
         return {"model_name": name, "version": version, "run_id": run_id, KEY_TAG: key, **ensemble}
+
+
+def _checked_members(name: str, members: list[dict], config: dict, folder: Path) -> dict[str, Path]:
+    """Each member's weights file, downloaded and checked: one state dict whose digest is the one
+    the verdict's evaluation scored, of the same network configuration as the first member.
+
+    Raises:
+        ValueError: naming the member and both digests, or the differing configuration.
+    """
+    artifacts = {}
+    for index, member in enumerate(members):
+        files = download_version(f"models:/{name}/{member['version']}", folder / f"member_{index}")
+        where = f"models:/{name}/{member['version']} (run {member['run_id']})"
+        if len(files.weights) != 1:
+            raise ValueError(f"{where}: holds {len(files.weights)} networks, not one trained network")
+        digest = state_digest(read_weights(files.weights[0], where))
+        if digest != member["weights_sha256"]:
+            raise ValueError(
+                f"{where}: its weights have digest {digest[:12]}, not the {member['weights_sha256'][:12]} the "
+                "verdict's evaluation scored"
+            )
+        if json.loads(files.model_config.read_text()) != config:
+            raise ValueError(f"{where}: another model config than the first member's: not one network")
+        artifacts[member_artifact(index)] = files.weights[0]
+    return artifacts

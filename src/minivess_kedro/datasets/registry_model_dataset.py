@@ -90,6 +90,11 @@ class RegistryModelDataset(AbstractDataset[None, dict[str, Any]]):
             members = [read_weights(path, where) for path in files.weights]
             config = _json(files.model_config, where, "model_config")
             ensemble = None if files.ensemble is None else _json(files.ensemble, where, ENSEMBLE_RECORD)
+        if ensemble is not None and len(ensemble.get("members", [])) != len(members):
+            raise ModelReferenceError(
+                f"{where}: its ensemble record names {len(ensemble.get('members', []))} members but it holds "
+                f"{len(members)} weights artifacts"
+            )
         if ensemble is not None:
             identity = replace(identity, members=tuple(str(m["run_id"]) for m in ensemble.get("members", [])))
         return {"model": identity, "members": members, "model_config": config, "ensemble": ensemble}
@@ -154,30 +159,31 @@ class VersionFiles:
     ensemble: Path | None
 
 
-def download_version(model_uri: str, folder: Path) -> VersionFiles:
+def download_version(model_uri: str, folder: Path, weights: bool = True) -> VersionFiles:
     """Downloads the weights, ``model_config`` and (ensembles) ``ensemble`` artifacts of a pyfunc
-    version of this project, by the paths its MLmodel file gives them; nothing is loaded.
+    version of this project, by the paths its MLmodel file gives them; nothing is loaded
+    (``weights=False``: the weights are not downloaded either, ``weights`` is then empty).
 
     Raises:
         ModelReferenceError: a version without weights or model_config artifacts.
     """
     mlmodel = mlflow.artifacts.download_artifacts(artifact_uri=f"{model_uri}/MLmodel", dst_path=str(folder))
     artifacts = Model.load(mlmodel).flavors.get("python_function", {}).get("artifacts", {})
-    weights = weights_artifacts(artifacts)
-    missing = [n for n in ("weights", "model_config") if not (weights if n == "weights" else n in artifacts)]
+    names = weights_artifacts(artifacts)
+    missing = [n for n in ("weights", "model_config") if not (names if n == "weights" else n in artifacts)]
     if missing:
         raise ModelReferenceError(f"{model_uri}: not a model of this project (no {', '.join(missing)} artifact)")
 
     def fetch(name: str) -> Path:
         target = folder / name
-        target.mkdir()
+        target.mkdir(parents=True)
         local = mlflow.artifacts.download_artifacts(
             artifact_uri=f"{model_uri}/{artifacts[name]['path']}", dst_path=str(target)
         )
         return Path(local)
 
     ensemble = fetch(ENSEMBLE_RECORD) if ENSEMBLE_RECORD in artifacts else None
-    return VersionFiles([fetch(name) for name in weights], fetch("model_config"), ensemble)
+    return VersionFiles([fetch(name) for name in names] if weights else [], fetch("model_config"), ensemble)
 
 
 def read_weights(path: Path, where: str) -> dict[str, torch.Tensor]:

@@ -25,7 +25,7 @@ def spacing_um(meta: Mapping) -> tuple[float, float, float]:
     """The voxel size in micrometres from a NIfTI image's MONAI meta data."""
     pixdim = np.asarray(meta["pixdim"], dtype=float).ravel()
     factor = MICROMETRES_PER_UNIT_CODE.get(int(np.asarray(meta.get("xyzt_units", 0)).ravel()[0]) & 7, 1.0)
-    return tuple(float(v) * factor for v in pixdim[1:4])
+    return tuple(abs(float(v)) * factor for v in pixdim[1:4])  # NIfTI may store a flipped axis as negative
 
 
 class CleanComponentsd(MapTransform):

@@ -179,8 +179,8 @@ def _promotions(c: ReportContent) -> list[Block]:
         "every volume of the study was a training or selection volume of some member (nested cross-validation), "
         "so no volume is left to test it on"
         if c.design.nested
-        else f"its members never saw the {c.split} volumes, so `kedro run --pipelines inference` on them would "
-        "measure it"
+        else f"its members never saw the {c.split} volumes, which could measure it, but this project does not "
+        "score the ensemble on them (inference writes masks, not metrics)"
     )
     honesty = Paragraph(
         "**Expected performance of a promoted ensemble**: the `expected` column gives its members' cross-validated "
@@ -188,7 +188,8 @@ def _promotions(c: ReportContent) -> list[Block]:
         f"was not tested on unseen data: {unseen}. Averaging members usually helps, but by how much is not "
         "measured by this report (`python bench/ensemble.py` compares the two on the demo study)."
     )
-    return [Heading("Models promoted"), Table(shown, caption), honesty]
+    registered = c.promotions["members"].notna().any()
+    return [Heading("Models promoted"), Table(shown, caption), *([honesty] if registered else [])]
 
 
 def _expected(c: ReportContent, row) -> str:

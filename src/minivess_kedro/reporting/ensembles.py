@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 
+from minivess_kedro.postprocessing import ComponentSettings
 from minivess_kedro.reporting.promotion import ModelVersion
 from minivess_kedro.reporting.records import RunRecord
 
@@ -23,15 +24,13 @@ COMPONENT_PARAMS = ("min_volume_um3", "max_hole_um3")
 
 def verdict_postprocessing(runs: Sequence[RunRecord], mode: str) -> dict:
     """The post-processing the verdict's tables used: ``{"mode": ...}``, with the runs' component
-    sizes (``evaluation.components.*``, the same in every run of a report) for ``components``."""
+    sizes (``evaluation.components.*``, the same in every run of a report) for ``components``; a
+    size a run did not log is the evaluation's default, so the record always holds both."""
     if mode != "components":
         return {"mode": mode}
     params = runs[0].params if runs else {}
-    sizes = {
-        key: float(params[f"evaluation.components.{key}"])
-        for key in COMPONENT_PARAMS
-        if f"evaluation.components.{key}" in params
-    }
+    defaults = vars(ComponentSettings())
+    sizes = {key: float(params.get(f"evaluation.components.{key}", defaults[key])) for key in COMPONENT_PARAMS}
     return {"mode": mode, "components": sizes}
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -214,6 +214,8 @@ class AliasChoice:
         loss: the loss whose ensemble the alias goes to (``None``: none).
         reason: the verdict behind it.
         leave: the report may not promote: the alias is left as it is.
+        fallback: the verdict's own winner when the alias stays on another loss still eligible
+            (``loss``): the alias goes there if ``loss`` has no registered ensemble.
     """
 
     alias: str
@@ -221,6 +223,11 @@ class AliasChoice:
     loss: str | None
     reason: str
     leave: bool = False
+    fallback: str | None = None
+
+    def losses(self) -> list[str]:
+        """The losses whose ensembles this choice may need."""
+        return [loss for loss in (self.loss, self.fallback) if loss and not self.leave]
 
 
 def better_losses(comparisons: pd.DataFrame, metric: str) -> set[str]:
@@ -359,7 +366,8 @@ def choose_losses(
                 f"; the alias stays on {staying[0]}, also significantly better than the reference and non-inferior "
                 f"on the other primary metrics (the two were not tested against each other)"
             )
-            loss = staying[0]
+            choices.append(AliasChoice(alias, metric, staying[0], reason, fallback=loss))
+            continue
         choices.append(AliasChoice(alias, metric, loss, reason))
     if settings.reference_alias:
         choices.append(
@@ -393,7 +401,8 @@ def plan_promotions(
         plus a ``removed`` row for each other model name of the study that held the alias.
     """
     rows = []
-    for choice in choices:
+    for given in choices:
+        choice = given
         if choice.leave:
             rows.append(_empty_row(choice.alias, choice.metric, None) | {"action": "none", "reason": choice.reason})
             continue
@@ -403,7 +412,13 @@ def plan_promotions(
             rows.append(_empty_row(choice.alias, choice.metric, choice.loss) | {"action": "none", "reason": why})
             continue
         state = _Alias(choice.alias, current, set(fingerprints))
-        rows += _rows(state, choice, None if choice.loss is None else ensembles.get(choice.loss))
+        ensemble = None if choice.loss is None else ensembles.get(choice.loss)
+        if choice.fallback and (ensemble is None or "refused" in ensemble):  # the verdict's winner, then
+            why = (ensemble or {}).get("refused", "none registered")
+            reason = f"{choice.reason}; but no ensemble of {choice.loss} ({why}): it goes to {choice.fallback}"
+            choice = replace(choice, loss=choice.fallback, reason=reason, fallback=None)
+            ensemble = ensembles.get(choice.loss)
+        rows += _rows(state, choice, ensemble)
     return pd.DataFrame(rows, columns=list(PROMOTION_COLUMNS))
 
 

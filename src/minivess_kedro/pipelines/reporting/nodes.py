@@ -140,9 +140,8 @@ def plan_ensembles(
         return {}
     runs = _records(study_runs, study_volume_metrics, study_histories)
     verdict = judge_study(runs, _protocol(runs, dataset_fingerprint), settings)
-    losses = {
-        c.loss for c in verdict.choices(settings, promotion, _current(registry_aliases)) if c.loss and not c.leave
-    }
+    choices = verdict.choices(settings, promotion, _current(registry_aliases))
+    losses = {loss for choice in choices for loss in choice.losses()}
     postprocessing = verdict_postprocessing(verdict.runs, settings.postprocessing)
     versions = _versions(study_runs)
     requests = {loss: ensemble_request(loss, verdict.runs, versions, postprocessing) for loss in sorted(losses)}
