@@ -10,31 +10,13 @@ import torch
 
 from minivess_kedro.inference.sliding_window import SlidingWindowConfig
 from minivess_kedro.models import DynUNetConfig
+from minivess_kedro.models.dynunet import dynunet_arguments
 
 SCHEMA = "https://github.com/Project-MONAI/MONAI-extra-test-data/releases/download/0.8.1/meta_schema_20240725.json"
 MINIVESS_CITATION = (
     "Poon C, Teikari P, Rachmadi MF, Skibbe H, Hynynen K. A dataset of rodent cerebrovasculature from in vivo "
     "multiphoton fluorescence microscopy imaging. Scientific Data 10, 141 (2023). doi:10.1038/s41597-023-02048-8"
 )
-
-
-def member_arguments(model_config: Mapping) -> dict:
-    """MONAI ``DynUNet`` arguments of one member (as :func:`~minivess_kedro.models.build_dynunet`)."""
-    config = DynUNetConfig.from_dict(dict(model_config))
-    return {
-        "spatial_dims": 3,
-        "in_channels": config.in_channels,
-        "out_channels": config.out_channels,
-        "kernel_size": [config.kernel_size] * len(config.strides),
-        "strides": list(config.strides),
-        "upsample_kernel_size": list(config.strides[1:]),
-        "filters": list(config.filters),
-        "dropout": config.dropout,
-        "norm_name": config.norm_name,
-        "deep_supervision": False,
-        "deep_supr_num": config.deep_supr_num,
-        "res_block": config.res_block,
-    }
 
 
 def _postprocessing(postprocessing: Mapping) -> list[dict]:
@@ -99,7 +81,7 @@ def inference_config(
         "+ glob.glob(os.path.join(@dataset_dir, '*.nii')))",
         "device": "$torch.device('cuda:0' if torch.cuda.is_available() else 'cpu')",
         **({} if num_members is None else {"num_members": num_members}),
-        "member_def": member_arguments(model_config),
+        "member_def": dynunet_arguments(DynUNetConfig.from_dict(dict(model_config))),
         "network_def": network_definition(num_members),
         "network": "$@network_def.to(@device)",
         "preprocessing": {

@@ -14,8 +14,8 @@ from monai.data import save_net_with_metadata
 from minivess_kedro.bundle.configs import inference_config, metadata
 from minivess_kedro.bundle.texts import MIT_LICENSE, data_license, readme
 from minivess_kedro.inference.sliding_window import SlidingWindowConfig
+from minivess_kedro.models import build_network
 from minivess_kedro.models import softmax_mean as softmax_mean_module
-from minivess_kedro.pipelines.inference.nodes import model_network
 from minivess_kedro.postprocessing import components as components_module
 from minivess_kedro.postprocessing import components_transform as transform_module
 
@@ -63,7 +63,7 @@ def bundle_files(model: Mapping, settings: BundleSettings) -> dict[str, bytes]:
         by MONAI's ``save_net_with_metadata``.
     """
     single = model["ensemble"] is None
-    network = model_network(model)
+    network = build_network(model["model_config"], model["members"], not single)
     meta = metadata(model["model"].to_dict(), model["ensemble"], settings.window, settings.postprocessing)
     members = None if single else len(model["members"])
     config = inference_config(model["model_config"], members, settings.window, settings.postprocessing)

@@ -12,10 +12,13 @@ from minivess_kedro.framework.dotted_keys import dotted_keys
 from minivess_kedro.framework.expected_errors import MissingInputsError
 from minivess_kedro.pipeline_registry import DATA_FLOW
 from minivess_kedro.pipelines.export.params import CATALOG_KEYS as EXPORT_KEYS
-from minivess_kedro.pipelines.inference.params import check_catalog_sees_inference_keys
+from minivess_kedro.pipelines.inference.params import CATALOG_KEYS as INFERENCE_KEYS
+from minivess_kedro.pipelines.inference.params import check_catalog_sees_command_line_keys
 from minivess_kedro.pipelines.parameters import ParameterError, check_run_cell, validate_parameters
 
 logger = logging.getLogger(__name__)
+# The parameter groups whose places the catalog reads from the command line only.
+COMMAND_LINE_KEYS = {"inference": INFERENCE_KEYS, "export": EXPORT_KEYS}
 
 
 class RunParameterChecks:
@@ -30,8 +33,11 @@ class RunParameterChecks:
         model_path = conf_catalog.get("best_model", {}).get("filepath")
         if model_path:
             check_run_cell(parameters["parameters"], model_path)
-        unseen = check_catalog_sees_inference_keys(parameters["parameters"], conf_catalog)
-        unseen += check_catalog_sees_inference_keys(parameters["parameters"], conf_catalog, "export", EXPORT_KEYS)
+        unseen = [
+            problem
+            for group, keys in COMMAND_LINE_KEYS.items()
+            for problem in check_catalog_sees_command_line_keys(parameters["parameters"], conf_catalog, group, keys)
+        ]
         if unseen:
             raise ParameterError(f"{len(unseen)} parameter problem(s):\n  " + "\n  ".join(unseen))
 

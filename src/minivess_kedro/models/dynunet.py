@@ -93,22 +93,31 @@ def build_dynunet(config: DynUNetConfig) -> DynUNet:
     Raises:
         ValueError: inconsistent filters/strides or a first stride other than 1.
     """
+    return DynUNet(**dynunet_arguments(config))
+
+
+def dynunet_arguments(config: DynUNetConfig) -> dict:
+    """MONAI ``DynUNet``'s keyword arguments for ``config`` (JSON-ready: the exported MONAI
+    Bundle's config builds its networks from them).
+
+    Raises:
+        ValueError: inconsistent filters/strides or a first stride other than 1.
+    """
     if len(config.filters) != len(config.strides):
         raise ValueError(f"filters {config.filters} and strides {config.strides} need one entry per level")
     if config.strides[0] != 1:
         raise ValueError(f"the first stride must be 1 (full-resolution level), got {config.strides[0]}")
-    kernels = [config.kernel_size] * len(config.strides)
-    return DynUNet(
-        spatial_dims=3,
-        in_channels=config.in_channels,
-        out_channels=config.out_channels,
-        kernel_size=kernels,
-        strides=list(config.strides),
-        upsample_kernel_size=list(config.strides[1:]),
-        filters=list(config.filters),
-        dropout=config.dropout,
-        norm_name=config.norm_name,
-        deep_supervision=config.deep_supervision,
-        deep_supr_num=config.deep_supr_num,
-        res_block=config.res_block,
-    )
+    return {
+        "spatial_dims": 3,
+        "in_channels": config.in_channels,
+        "out_channels": config.out_channels,
+        "kernel_size": [config.kernel_size] * len(config.strides),
+        "strides": list(config.strides),
+        "upsample_kernel_size": list(config.strides[1:]),
+        "filters": list(config.filters),
+        "dropout": config.dropout,
+        "norm_name": config.norm_name,
+        "deep_supervision": config.deep_supervision,
+        "deep_supr_num": config.deep_supr_num,
+        "res_block": config.res_block,
+    }

@@ -16,7 +16,7 @@ from minivess_kedro.inference.sources import InferenceInputsError, SourceImage, 
 from minivess_kedro.inference.summary import STATUSES, summary_table
 from minivess_kedro.inference.verdict_postprocessing import chosen_postprocessing
 from minivess_kedro.inference.volume_run import RunSettings, VolumeSegmenter, summary_row
-from minivess_kedro.models import DynUNetConfig, build_dynunet, build_ensemble
+from minivess_kedro.models import build_network
 from minivess_kedro.pipelines.evaluation.nodes import evaluation_window
 from minivess_kedro.pipelines.evaluation.params import EvaluationParams
 from minivess_kedro.pipelines.inference.params import InferenceParams
@@ -54,15 +54,11 @@ def model_network(model: dict[str, Any]) -> nn.Module:
     """
     identity: ModelIdentity = model["model"]
     try:
-        if model.get("ensemble") is not None:
-            return build_ensemble(model["model_config"], model["members"])
-        network = build_dynunet(DynUNetConfig.from_dict(model["model_config"]))
-        network.load_state_dict(model["members"][0])
-    except (RuntimeError, ValueError) as err:  # weights of another architecture than the version's model_config
+        return build_network(model["model_config"], model["members"], model.get("ensemble") is not None)
+    except ValueError as err:  # weights of another architecture than the version's model_config
         raise ModelReferenceError(
             f"{identity.uri} (version {identity.version}): weights and model_config disagree: {err}"
         ) from err
-    return network
 
 
 def segment_new_volumes(

@@ -45,7 +45,7 @@ CATALOG_KEYS = {
 }
 
 
-def check_catalog_sees_inference_keys(
+def check_catalog_sees_command_line_keys(
     parameters: dict, conf_catalog: dict, group: str = "inference", keys: dict = CATALOG_KEYS
 ) -> list[str]:
     """The folders and the model URI the parameters name must be those the catalog uses.
